@@ -1,0 +1,72 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``QUIZAPP_*`` environment variables,
+then the mapping a test passes to ``create_app``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    SECRET_KEY: str | None = None  # generated into instance/secret_key when not configured
+    DATABASE_URL: str | None = None  # default: sqlite:///<instance>/quizapp.db
+    QUIZZES_DIR = str(PROJECT_ROOT / "quizzes")
+    DESTINATIONS_FILE: str | None = None  # default: <instance>/destinations.json when present
+    # How long a visitor's response token stays valid (seconds).
+    RESPONSE_TOKEN_MAX_AGE = 30 * 24 * 3600
+    # Run the delivery worker inside the web process (the embedded default of `quizapp serve`).
+    INPROCESS_WORKER = False
+    # Where the creator reads times.
+    TIMEZONE = "UTC"
+    # The public base URL (used in webhook payloads and embed snippets). Empty: taken from the request.
+    PUBLIC_URL = ""
+    # Admin access: a password from the environment; no password means the admin pages are off.
+    ADMIN_PASSWORD: str | None = None
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 256 * 1024
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
+
+
+def _coerce(raw: str):
+    """Environment values are strings; accept JSON literals (numbers, booleans, lists) where they parse."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_config(app, test_config: dict | None = None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("QUIZAPP_"):
+            app.config[key.removeprefix("QUIZAPP_")] = _coerce(raw)
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    if not app.config.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'quizapp.db'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    if not app.config.get("DESTINATIONS_FILE"):
+        candidate = instance / "destinations.json"
+        app.config["DESTINATIONS_FILE"] = str(candidate) if candidate.exists() else None
+
+
+def _instance_secret(instance: Path) -> str:
+    """A stable random secret kept in the instance folder, so tokens survive a restart."""
+    import secrets
+
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
