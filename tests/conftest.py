@@ -38,6 +38,9 @@ def database_url(tmp_path_factory) -> str:
 
 
 def empty_tables(url: str) -> None:
+    from quizapp.services import versions
+
+    versions.forget_cache()
     engine = make_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -91,6 +91,7 @@ class Catalog:
         self._by_slug: dict[str, Any] = {}
         self._loaded: list[Loaded] = []
         self._by_hash: dict[str, Any] = {}
+        self._raw_by_hash: dict[str, Any] = {}
         self.refresh(force=True)
 
     def _scan(self) -> tuple:
@@ -129,6 +130,7 @@ class Catalog:
                 if item.definition is not None:
                     by_slug[item.definition.slug] = item.definition
                     self._by_hash[item.definition.content_hash] = item.definition
+                    self._raw_by_hash[item.definition.content_hash] = item.raw
                 loaded.append(item)
             self._stamp, self._loaded, self._by_slug = stamp, loaded, by_slug
 
@@ -143,6 +145,10 @@ class Catalog:
     def results(self) -> list[Loaded]:
         self.refresh()
         return list(self._loaded)
+
+    def raw(self, content_hash_: str) -> Any | None:
+        """The parsed JSON a definition was built from (stored with each version)."""
+        return self._raw_by_hash.get(content_hash_)
 
     def version(self, content_hash_: str, stored: dict | None) -> Any | None:
         """The definition a response started with, from memory or from its stored JSON."""

@@ -111,6 +111,7 @@ class Response(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True, default=new_public_id)
     quiz_slug: Mapped[str] = mapped_column(String(100), index=True)
     quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_version.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     step: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="in_progress")

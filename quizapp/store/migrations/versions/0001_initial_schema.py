@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('public_id', sa.String(length=40), nullable=False),
     sa.Column('quiz_slug', sa.String(length=100), nullable=False),
     sa.Column('quiz_version_id', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('answers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),

@@ -1,0 +1,177 @@
+"""The `quizapp` command: serve, validate, db, leads export, and the delivery commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from quizapp import create_app
+
+
+def _app(**overrides):
+    return create_app(overrides or None)
+
+
+@click.group(help="quizapp: quiz and calculator lead magnets that segment and deliver leads.")
+def cli() -> None:
+    pass
+
+
+@cli.command()
+@click.option("--host", default=lambda: os.environ.get("QUIZAPP_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("QUIZAPP_PORT", "8000")), type=int,
+              show_default="8000")
+@click.option("--workers", default=2, type=int, show_default=True, help="Web processes.")
+@click.option("--threads", default=4, type=int, show_default=True, help="Threads per web process.")
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Run the delivery worker inside the web processes (the embedded default). "
+                   "Turn it off when `quizapp worker` runs separately.")
+def serve(host: str, port: int, workers: int, threads: int, deliver: bool) -> None:
+    """Apply migrations, then serve with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    app = _app(INPROCESS_WORKER=deliver)
+    _upgrade(app)
+    problems = _report(app, quiet=True)
+    if problems:
+        click.echo(f"{problems} definition file(s) have errors and are not served; run `quizapp validate`.",
+                   err=True)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", os.environ.get("QUIZAPP_ACCESS_LOG") or None)
+            self.cfg.set("post_worker_init", _post_worker_init)
+
+        def load(self):
+            return _app(INPROCESS_WORKER=deliver)
+
+    click.echo(f"quizapp serving on http://{host}:{port}/ ({workers} workers x {threads} threads, "
+               f"database {app.config['DATABASE_URL'].split('@')[-1]}, deliveries "
+               f"{'in-process' if deliver else 'by `quizapp worker`'})")
+    Server().run()
+
+
+def _post_worker_init(worker) -> None:
+    app = worker.wsgi
+    if app.config.get("INPROCESS_WORKER"):
+        from quizapp.delivery import worker as delivery_worker
+
+        starter = getattr(delivery_worker, "start_inprocess_worker", None)
+        if starter is not None:
+            starter(app)
+
+
+def _upgrade(app) -> None:
+    from quizapp.store import migrate
+
+    migrate.upgrade(app.extensions["quizapp.engine"])
+
+
+def _report(app, quiet: bool = False) -> int:
+    catalog = app.extensions["quizapp.catalog"]
+    broken = 0
+    for item in catalog.results():
+        if item.errors:
+            broken += 1
+        if not quiet:
+            for problem in item.problems:
+                click.echo(str(problem))
+    return broken
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(paths: tuple[Path, ...], strict: bool) -> None:
+    """Check definition files (default: the quizzes folder). Exits 1 on any error."""
+    from quizapp.config import Defaults
+    from quizapp.definitions import load_file
+
+    if not paths:
+        folder = Path(os.environ.get("QUIZAPP_QUIZZES_DIR", Defaults.QUIZZES_DIR))
+        paths = (folder,)
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(f for f in sorted(p.glob("*.json")) if not f.name.endswith(".schema.json"))
+        else:
+            files.append(p)
+    errors = warnings = 0
+    slugs: dict[str, str] = {}
+    for f in files:
+        item = load_file(f, display=str(f))
+        for problem in item.problems:
+            click.echo(str(problem))
+        if item.definition is not None:
+            if item.definition.slug in slugs:
+                click.echo(f"{f}: $.slug: error: slug {item.definition.slug!r} is already used by "
+                           f"{slugs[item.definition.slug]}")
+                errors += 1
+            slugs[item.definition.slug] = str(f)
+        errors += len(item.errors)
+        warnings += len(item.warnings)
+        if not item.problems:
+            click.echo(f"{f}: ok ({item.definition.kind} {item.definition.slug!r})")
+    click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (`serve` does this on start)."""
+    app = _app()
+    _upgrade(app)
+    click.echo("database is up to date")
+
+
+@cli.group()
+def leads() -> None:
+    """Stored leads."""
+
+
+@leads.command("export")
+@click.option("--quiz", "slug", help="Only submissions of this quiz or calculator.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.File("w"), default="-")
+def leads_export(slug: str | None, fmt: str, output) -> None:
+    """Write every submission with its lead, tags, outcome, score and source."""
+    from quizapp.services.exports import submission_rows
+
+    app = _app()
+    with app.app_context():
+        from quizapp.store import get_session
+
+        rows = submission_rows(get_session(), slug)
+    if fmt == "json":
+        json.dump(rows, output, indent=2, default=str)
+        output.write("\n")
+        return
+    fields = ["submitted_at", "quiz", "email", "first_name", "outcome", "score", "max_score", "percent", "tier",
+              "lead_score", "tags", "consent", "utm_source", "utm_medium", "utm_campaign", "referrer", "page"]
+    writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "tags": " ".join(row["tags"])})
+
+
+def main() -> None:
+    cli(prog_name="quizapp")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Decimal helpers for calculators: rounding, per-locale display, and reading what a visitor typed.
+
+Rounding is half-up to the declared number of places (2.345 to 2 places is 2.35, -2.345 is -2.35: halves
+go away from zero). A value is rounded once, for display and for storage; the unrounded value is what
+other formulas use. Display follows the calculator's locale (CLDR data via Babel): thousands separators,
+decimal mark, currency symbol and its position, percent sign.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol
+
+from quizapp.definitions.question_types import ParseError, parse_decimal
+
+STYLES = ("number", "integer", "currency", "percent")
+HUNDRED = Decimal(100)
+# What a visitor may put between digit groups besides the locale's own separator.
+SPACES = (" ", "\u00a0", "\u202f", "\u2009")
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    """`value` rounded half away from zero to `places` decimals (negative places round to tens, ...)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def rounded(value: Decimal, style: str, places: int) -> Decimal:
+    """The figure a creator sees and declares in examples: percent values are fractions, so their
+    places count after the percent sign (0.12345 as a 1-place percent is 0.123, shown 12.3%)."""
+    if style == "integer":
+        places = 0
+    if style == "percent":
+        return round_half_up(value * HUNDRED, places) / HUNDRED
+    return round_half_up(value, places)
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as text without an exponent or trailing zeros: "1666.67", "200", "0.05"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+@lru_cache(maxsize=64)
+def _locale(name: str) -> Locale:
+    try:
+        return Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def known_locale(name: str) -> bool:
+    try:
+        Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def known_currency(code: str) -> bool:
+    from babel.numbers import list_currencies
+
+    return code in list_currencies()
+
+
+def format_value(value: Decimal, style: str = "number", places: int = 2, locale: str = "en",
+                 currency: str | None = None) -> str:
+    """`value` rounded half-up to `places` and written for `locale`: "$1,666.67", "5%", "1.234,5"."""
+    loc = _locale(locale)
+    if style == "integer":
+        places = 0
+    if style == "percent":
+        pattern = loc.percent_formats[None]
+    elif style == "currency":
+        pattern = loc.currency_formats["standard"]
+    else:
+        pattern = loc.decimal_formats[None]
+    pattern = copy.copy(pattern)
+    # Fixed places, so Babel (which rounds half-even) never rounds again after our half-up rounding.
+    pattern.frac_prec = (max(places, 0), max(places, 0))
+    figure = rounded(value, style, places)
+    if figure == 0:
+        figure = abs(figure)  # never "-0.00"
+    return pattern.apply(figure, loc, currency=currency or "USD", currency_digits=False)
+
+
+def currency_symbol(currency: str, locale: str) -> str:
+    return get_currency_symbol(currency, _locale(locale))
+
+
+def separators(locale: str) -> tuple[str, str]:
+    """(decimal mark, thousands separator) for `locale`."""
+    loc = _locale(locale)
+    return get_decimal_symbol(loc), get_group_symbol(loc)
+
+
+def parse_number(text: str, locale: str = "en", *, style: str = "number", currency: str | None = None) -> Decimal:
+    """A number as a visitor types it, read the same way with and without JavaScript. Thousands
+    separators must group by three; anything ambiguous ('1,5' in English) is refused, never guessed.
+    Currency inputs may carry the currency's symbol, percent inputs a '%'. Raises ParseError."""
+    shown = (text or "").strip()
+    s = shown
+    if style == "currency" and currency:
+        for mark in sorted({currency_symbol(currency, locale), currency, "$", "€", "£"}, key=len, reverse=True):
+            if s.startswith(mark) or s.startswith("-" + mark):
+                s = s.replace(mark, "", 1).strip()
+                break
+            if s.endswith(mark):
+                s = s[: -len(mark)].strip()
+                break
+    if style == "percent" and s.endswith("%"):
+        s = s[:-1].strip()
+    if not s:
+        raise ParseError("Please enter a number.")
+    if any(ch.isalpha() for ch in s):
+        raise ParseError(f"\u201c{shown}\u201d is not a number.")
+    decimal_mark, group = separators(locale)
+    for space in SPACES:
+        s = s.replace(space, "")
+    if decimal_mark == ".":
+        return parse_decimal(s) if group in (",", *SPACES) else _refuse_other_group(s, shown)
+    # Comma-decimal locales: map onto the dot-decimal form parse_decimal reads, keeping its checks.
+    if group in SPACES:
+        if "." in s:
+            raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use a comma for decimals.")
+        mapped = s.replace(",", ".")
+    else:
+        if "," in s.replace(group, "") and s.count(",") > 1:
+            raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use one comma for decimals.")
+        mapped = s.replace(",", "\x00").replace(group, ",").replace("\x00", ".")
+    try:
+        return parse_decimal(mapped)
+    except ParseError:
+        raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use digits and a comma for "
+                         "decimals.") from None
+
+
+def _refuse_other_group(s: str, shown: str) -> Decimal:
+    # Dot-decimal locales whose separator is not ',' (e.g. de_CH uses ’): accept only that separator.
+    return parse_decimal(s.replace("\u2019", ",").replace("'", ","))
