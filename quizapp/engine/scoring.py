@@ -5,7 +5,8 @@ Rules, as documented in the README:
 - The maximum takes the best achievable answer of each question (the best option of a single choice,
   the best allowed set of a multiple choice), never the sum of all options.
 - Tiers model: the outcome is the tier whose inclusive [min, max] holds the total.
-- Categories model: the outcome is the category with the highest (or lowest, with "pick": "lowest")
+- Categories model: the score is the sum of all category weights earned and its maximum the sum of the
+  categories' maxima (an overall health figure); the outcome is the category with the highest (or lowest, with "pick": "lowest")
   weighted sum, or percent of its maximum with "compare": "percent". A tie goes to the category listed
   first in `scoring.tie_break`, or else first in `categories`.
 - Tags, in order: the quiz's own, each chosen option's and band's, the outcome's, the lead-score
@@ -95,6 +96,9 @@ def score(quiz: Quiz, answers: dict[str, Any]) -> Result:
     subs = tuple(SubScore(cat.id, cat.label, weights.get(cat.id, ZERO), max_weights.get(cat.id, ZERO))
                  for cat in quiz.categories)
     tier = None
+    if quiz.scoring.model == "categories":
+        total = sum((s.score for s in subs), ZERO)
+        max_total = sum((s.max for s in subs), ZERO)
     if quiz.scoring.model == "tiers":
         outcome = _tier_outcome(quiz, total)
         tier = outcome
