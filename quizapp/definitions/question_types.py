@@ -6,8 +6,10 @@ Adding a type means one class here, one partial template ``templates/questions/_
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -85,26 +87,23 @@ def _max_weights(candidates: list[dict]) -> dict[str, Decimal]:
     return best
 
 
+NUMBER = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?$")
+
+
 def parse_decimal(text: str) -> Decimal:
     """A number as a visitor types it: digits, one optional '.', optional sign; ',' only as a
-    thousands separator in groups of three ('1,250.5'). Anything ambiguous is refused, never guessed."""
+    thousands separator in groups of three ('1,250.5'). Anything ambiguous ('1,5'), or written in a
+    form a person wouldn't ('1e5'), is refused with a message, never guessed or rescaled."""
     s = text.strip().replace(" ", "").replace("\u00a0", "")
     if not s:
         raise ParseError("Please enter a number.")
-    body = s.lstrip("+-")
-    if "," in body:
-        head, _, tail = body.partition(".")
-        groups = head.split(",")
-        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]) and "," not in tail):
-            raise ParseError(f"\u201c{text.strip()}\u201d is not a number we can read: use digits and a dot for decimals.")
-        s = s.replace(",", "")
-    try:
-        value = Decimal(s)
-    except InvalidOperation:
-        raise ParseError(f"\u201c{text.strip()}\u201d is not a number.") from None
-    if not value.is_finite():
-        raise ParseError(f"\u201c{text.strip()}\u201d is not a number.")
-    return value
+    if not NUMBER.match(s) or s.lstrip("+-") in ("", "."):
+        if re.fullmatch(r"[+-]?\d+,\d{1,2}", s):
+            raise ParseError(f"\u201c{text.strip()}\u201d is not a number we can read: use a dot for decimals "
+                             "(1.5), and commas only between thousands (1,500).")
+        raise ParseError(f"\u201c{text.strip()}\u201d is not a number we can read: use digits, and a dot for "
+                         "decimals.")
+    return Decimal(s.replace(",", ""))
 
 
 def _option_schema():
