@@ -13,7 +13,13 @@ def wants_partial() -> bool:
 
 
 def render(page: str, partial: str, status: int = 200, **context):
-    """`page` extends the base layout and includes `partial`."""
+    """`page` extends the base layout and includes `partial`.
+
+    The view's transaction is over by now (views commit or roll back before rendering); end the read
+    transaction too, so SQLite's lock is not held while the template renders."""
+    from quizapp.store import get_session
+
+    get_session().commit()
     if wants_partial():
         resp = make_response(render_template(partial, **context), status)
         # Put the address bar on this step, also after a POST that redirected here.
