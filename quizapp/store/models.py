@@ -183,6 +183,7 @@ class Delivery(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # the exact bytes, identical on every attempt
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # indexes the retry schedule
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
     leased_by: Mapped[str | None] = mapped_column(String(100))
