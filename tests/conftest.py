@@ -108,3 +108,20 @@ def db(app):
         session = get_session()
         yield session
         session.rollback()
+
+
+_skipped_browser: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "browser" in report.keywords:
+        _skipped_browser.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Where browser tests are required (CI), a skipped one is a failure, not a silent pass."""
+    if os.environ.get("QUIZAPP_REQUIRE_BROWSER") == "1" and _skipped_browser:
+        print(f"\n{len(_skipped_browser)} browser test(s) skipped while QUIZAPP_REQUIRE_BROWSER=1:")
+        for nodeid in _skipped_browser:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
