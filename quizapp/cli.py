@@ -50,6 +50,9 @@ def serve(host: str, port: int, workers: int, threads: int, deliver: bool) -> No
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", os.environ.get("QUIZAPP_ACCESS_LOG") or None)
             self.cfg.set("post_worker_init", _post_worker_init)
+            if "control_socket_disable" in self.cfg.settings:
+                # One shared control socket path would make a second server on this machine fail.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return _app(INPROCESS_WORKER=deliver)
