@@ -270,7 +270,8 @@ class _Builder:
     def _name(self, node: ast.Name) -> tuple:
         name = node.id
         if name.lower() in FUNCTIONS or name == _IF_ALIAS:
-            raise self.fail(f"{_public(name)!r} is a function: call it like {_public(name).lower()}(...)", node)
+            public = _public(name)
+            raise self.fail(f"{public!r} is a function: call it like {public.lower()}(...)", node)
         self.names.add(name)
         return ("name", name)
 

@@ -97,14 +97,16 @@ def separators(locale: str) -> tuple[str, str]:
     return get_decimal_symbol(loc), get_group_symbol(loc)
 
 
-def parse_number(text: str, locale: str = "en", *, style: str = "number", currency: str | None = None) -> Decimal:
+def parse_number(text: str, locale: str = "en", *, style: str = "number",
+                 currency: str | None = None) -> Decimal:
     """A number as a visitor types it, read the same way with and without JavaScript. Thousands
     separators must group by three; anything ambiguous ('1,5' in English) is refused, never guessed.
     Currency inputs may carry the currency's symbol, percent inputs a '%'. Raises ParseError."""
     shown = (text or "").strip()
     s = shown
     if style == "currency" and currency:
-        for mark in sorted({currency_symbol(currency, locale), currency, "$", "€", "£"}, key=len, reverse=True):
+        marks = {currency_symbol(currency, locale), currency, "$", "\u20ac", "\u00a3"}
+        for mark in sorted(marks, key=len, reverse=True):
             if s.startswith(mark) or s.startswith("-" + mark):
                 s = s.replace(mark, "", 1).strip()
                 break
