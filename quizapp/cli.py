@@ -129,6 +129,32 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="File to write, or '-' for standard output (default: quiz.schema.json in the quizzes "
+                   "folder).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file differs from the schema.")
+def schema(output: Path | None, check: bool) -> None:
+    """Write the JSON Schema of definition files, which editors use to autocomplete and check them."""
+    from quizapp.config import Defaults
+    from quizapp.definitions.jsonschema import FILE_NAME, render_schema
+
+    text = render_schema()
+    if output is not None and str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    target = output or Path(os.environ.get("QUIZAPP_QUIZZES_DIR", Defaults.QUIZZES_DIR)) / FILE_NAME
+    if check:
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current != text:
+            click.echo(f"{target} is out of date; run `quizapp schema`")
+            sys.exit(1)
+        click.echo(f"{target} is up to date")
+        return
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""
@@ -170,6 +196,29 @@ def leads_export(slug: str | None, fmt: str, output) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "tags": " ".join(row["tags"])})
+
+
+@cli.command()
+@click.argument("slug", required=False)
+@click.option("--days", type=int, default=None, help="Only the last N days.")
+def stats(slug: str | None, days: int | None) -> None:
+    """The funnel of each quiz and calculator: views, starts, drop-off per step, opt-ins, clicks."""
+    from datetime import UTC, datetime, timedelta
+
+    from quizapp.services.stats import funnel
+    from quizapp.store import get_session
+
+    app = _app()
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    with app.app_context():
+        catalog = app.extensions["quizapp.catalog"]
+        slugs = [slug] if slug else [d.slug for d in catalog.all()]
+        for name in slugs:
+            f = funnel(get_session(), name, since)
+            click.echo(f"{name}")
+            for stage, count, rate in f.rows():
+                share = f"{rate}%" if rate is not None else ""
+                click.echo(f"  {stage:<22}{count:>8}  {share:>7}")
 
 
 def main() -> None:
