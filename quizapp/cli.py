@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,6 +16,17 @@ from quizapp import create_app
 
 def _app(**overrides):
     return create_app(overrides or None)
+
+
+@contextmanager
+def _app_context(**overrides):
+    """An app for one command; its database connections are closed when the command ends."""
+    app = _app(**overrides)
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        app.extensions["quizapp.engine"].dispose()
 
 
 @click.group(help="quizapp: quiz and calculator lead magnets that segment and deliver leads.")
@@ -123,7 +135,9 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
         errors += len(item.errors)
         warnings += len(item.warnings)
         if not item.problems:
-            click.echo(f"{f}: ok ({item.definition.kind} {item.definition.slug!r})")
+            examples = len(getattr(item.definition, "examples", ()))  # calculators' creator test cases
+            passed = f", {examples} example(s) pass" if examples else ""
+            click.echo(f"{f}: ok ({item.definition.kind} {item.definition.slug!r}{passed})")
     click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         sys.exit(1)
@@ -163,8 +177,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (`serve` does this on start)."""
-    app = _app()
-    _upgrade(app)
+    with _app_context() as app:
+        _upgrade(app)
     click.echo("database is up to date")
 
 
@@ -181,10 +195,9 @@ def leads_export(slug: str | None, fmt: str, output) -> None:
     """Write every submission with its lead, tags, outcome, score and source."""
     from quizapp.services.exports import submission_rows
 
-    app = _app()
-    with app.app_context():
-        from quizapp.store import get_session
+    from quizapp.store import get_session
 
+    with _app_context():
         rows = submission_rows(get_session(), slug)
     if fmt == "json":
         json.dump(rows, output, indent=2, default=str)
@@ -208,9 +221,8 @@ def stats(slug: str | None, days: int | None) -> None:
     from quizapp.services.stats import funnel
     from quizapp.store import get_session
 
-    app = _app()
     since = datetime.now(UTC) - timedelta(days=days) if days else None
-    with app.app_context():
+    with _app_context() as app:
         catalog = app.extensions["quizapp.catalog"]
         slugs = [slug] if slug else [d.slug for d in catalog.all()]
         for name in slugs:
