@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` measures quizapp against a bare Flask page (see bench/README.md)."""
