@@ -239,3 +239,9 @@ def cta(slug: str, token: str):
 @bp.app_errorhandler(404)
 def _not_found(_err):
     return render_template("errors/404.html", embed=request.args.get("embed") == "1"), 404
+
+
+@bp.app_errorhandler(500)
+def _server_error(_err):
+    get_session().rollback()
+    return render_template("errors/500.html", embed=request.args.get("embed") == "1"), 500

@@ -234,3 +234,27 @@ def test_a_response_keeps_the_version_it_started_on(client, quizzes_dir, db):
     assert "Nurture (edited)" in client.get(submit_gate(client, new, email="b@example.com").location).text
     versions = {s.content_hash for s in db.scalars(select(Submission))}
     assert len(versions) == 2
+
+
+def test_a_file_broken_mid_response_loses_nothing(client, quizzes_dir, db):
+    url = start(client)
+    (quizzes_dir / "funnel-leak.json").write_text('{"kind": "quiz", "slug": ')
+    assert client.get("/q/funnel-leak").status_code == 404  # new visitors: not served while broken
+    assert client.get("/q/lead-magnet-readiness").status_code == 200  # the others still are
+    for qid in ORDER:
+        url = client.post(url, data={"answer": FUNNEL_PATH[qid]}).location
+    result = client.get(submit_gate(client, url).location)
+    assert "Your leak is nurture" in result.text
+    assert db.scalars(select(Submission)).one().outcome == "nurture"
+
+
+def test_server_error_page(make_app):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    r = app.test_client().get("/boom")
+    assert r.status_code == 500
+    assert "Something went wrong on our side" in r.text
