@@ -13,9 +13,8 @@ def test_validate_runs_the_shipped_examples(quizzes_dir):
     result = CliRunner().invoke(cli, ["validate", str(quizzes_dir)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert f"{quizzes_dir / 'leads-needed.json'}: ok (calculator 'leads-needed', 5 example(s) pass)" in lines
-    assert f"{quizzes_dir / 'customer-cost.json'}: ok (calculator 'customer-cost', 4 example(s) pass)" in lines
-    assert f"{quizzes_dir / 'cost-per-lead.json'}: ok (calculator 'cost-per-lead', 4 example(s) pass)" in lines
+    for slug, count in (("leads-needed", 5), ("customer-cost", 4), ("cost-per-lead", 4)):
+        assert f"{quizzes_dir / slug}.json: ok (calculator '{slug}', {count} example(s) pass)" in lines
 
 
 def test_validate_reports_an_example_mismatch_and_a_broken_formula(quizzes_dir):
