@@ -136,8 +136,9 @@ def parse_number(text: str, locale: str = "en", *, style: str = "number",
     try:
         return parse_decimal(mapped)
     except ParseError:
-        raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use digits and a comma for "
-                         "decimals.") from None
+        raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use a comma for decimals "
+                         f"(1,5), and {'spaces' if group in SPACES else repr(group)} only between thousands "
+                         f"(1{group}500).") from None
 
 
 def _refuse_other_group(s: str, shown: str) -> Decimal:
