@@ -26,6 +26,10 @@ class Defaults:
     # Admin access: a password from the environment; no password means the admin pages are off.
     ADMIN_PASSWORD: str | None = None
     WTF_CSRF_TIME_LIMIT = None
+    # Only the admin side has a session; visitors never get a cookie.
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     SEND_FILE_MAX_AGE_DEFAULT = 3600
 

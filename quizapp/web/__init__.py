@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from flask_htmx import HTMX
 
     HTMX(app)
-    from quizapp.web import public
+    from quizapp.web import admin, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
