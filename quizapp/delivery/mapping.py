@@ -1,0 +1,180 @@
+"""From a submission's facts to one destination's tags and custom fields.
+
+A mapping is plain JSON (validated by ``MappingSchema`` in ``config.py``):
+
+    {"tags": {"include": "all", "prefix": "", "add": ["quiz-lead"], "rename": {"hot-lead": "Hot lead"},
+              "rules": [{"when": {"lead_score": {"min": 40}}, "add": ["sales-ready"]}]},
+     "fields": {"QUIZ_OUTCOME": "outcome", "CHANNEL": "answers.channel", "SOURCE": {"value": "quiz"}}}
+
+Facts are addressed by dotted paths into ``facts`` (see ``payload.facts_for``): ``outcome``, ``tier``,
+``score``, ``percent``, ``lead_score``, ``quiz``, ``answers.<question id>``, ``values.<name>``,
+``sub_scores.<category>.percent``, ``utm_source``, ``tags``...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# The first part of a fact path must be one of these.
+FACT_ROOTS = frozenset(
+    {
+        "email",
+        "email_display",
+        "first_name",
+        "quiz",
+        "quiz_title",
+        "quiz_kind",
+        "outcome",
+        "outcome_title",
+        "score",
+        "max_score",
+        "percent",
+        "tier",
+        "lead_score",
+        "sub_scores",
+        "answers",
+        "values",
+        "tags",
+        "lead_tags",
+        "is_new_lead",
+        "event",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "referrer",
+        "page_url",
+        "submitted_at",
+        "consent",
+    }
+)
+
+
+def resolve(facts: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path, or None when any part is missing."""
+    value: Any = facts
+    for part in path.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _equal(fact: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(fact, bool):
+        return fact is expected
+    if isinstance(expected, int | float | Decimal):
+        number = _number(fact)
+        return number is not None and number == _number(expected)
+    return str(fact) == str(expected) if fact is not None else False
+
+
+def matches(fact: Any, matcher: Any) -> bool:
+    """One fact against one matcher.
+
+    A scalar matcher means equality; a list means "any of these"; ``{"min": a, "max": b}`` is an inclusive
+    numeric range; ``{"not": m}`` negates; ``{"present": true}`` tests for a value. A fact that is a list
+    (tags, a multiple-choice answer) matches when any of its items does."""
+    if isinstance(fact, list | tuple) and not (isinstance(matcher, Mapping) and "present" in matcher):
+        return any(matches(item, matcher) for item in fact)
+    if isinstance(matcher, Mapping):
+        if "not" in matcher:
+            return not matches(fact, matcher["not"])
+        if "present" in matcher:
+            present = fact not in (None, "", [], ())
+            return present is bool(matcher["present"])
+        number = _number(fact)
+        if number is None:
+            return False
+        low, high = _number(matcher.get("min")), _number(matcher.get("max"))
+        return (low is None or number >= low) and (high is None or number <= high)
+    if isinstance(matcher, list | tuple):
+        return any(_equal(fact, item) for item in matcher)
+    return _equal(fact, matcher)
+
+
+def condition_holds(facts: Mapping[str, Any], when: Mapping[str, Any]) -> bool:
+    """Every path in ``when`` must match (an empty condition always holds)."""
+    return all(matches(resolve(facts, path), matcher) for path, matcher in when.items())
+
+
+def merge(base: Mapping[str, Any] | None, override: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A destination's mapping with one quiz's options on top: lists add up, single settings are replaced."""
+    base, override = dict(base or {}), dict(override or {})
+    base_tags, quiz_tags = dict(base.get("tags") or {}), dict(override.get("tags") or {})
+    tags = {**base_tags, **{k: v for k, v in quiz_tags.items() if k not in ("add", "rules", "rename")}}
+    tags["add"] = [*base_tags.get("add", []), *quiz_tags.get("add", [])]
+    tags["rules"] = [*base_tags.get("rules", []), *quiz_tags.get("rules", [])]
+    tags["rename"] = {**base_tags.get("rename", {}), **quiz_tags.get("rename", {})}
+    fields = {**(base.get("fields") or {}), **(override.get("fields") or {})}
+    return {"tags": tags, "fields": fields}
+
+
+def clean_tag(tag: str) -> str:
+    return " ".join(str(tag).split())[:80]
+
+
+def map_tags(facts: Mapping[str, Any], mapping: Mapping[str, Any]) -> list[str]:
+    """The tags this destination receives, in a stable order with duplicates dropped (first place kept)."""
+    spec = mapping.get("tags") or {}
+    chosen: list[str] = []
+    if spec.get("include", "all") == "all":
+        chosen += [str(t) for t in facts.get("tags") or []]
+    chosen += list(spec.get("add", []))
+    for rule in spec.get("rules", []):
+        if condition_holds(facts, rule.get("when", {})):
+            chosen += list(rule.get("add", []))
+    rename = spec.get("rename", {})
+    prefix = spec.get("prefix", "")
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in chosen:
+        name = clean_tag(prefix + rename.get(tag, tag))
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_field_value(v)) for v in value)
+    if isinstance(value, Mapping):
+        return None
+    return value
+
+
+def map_fields(facts: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Custom field name -> scalar value; facts that are missing are left out rather than sent empty."""
+    out: dict[str, Any] = {}
+    for name, source in (mapping.get("fields") or {}).items():
+        value = source["value"] if isinstance(source, Mapping) else resolve(facts, source)
+        value = _field_value(value)
+        if value is not None and value != "":
+            out[name] = value
+    return out
+
+
+def plain_number(value: Decimal) -> int | float | None:
+    """A finite Decimal as a JSON number: an int when whole, else the shortest float reading back the same."""
+    if not value.is_finite():
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
