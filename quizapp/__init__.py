@@ -25,6 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["quizapp.catalog"] = Catalog(app.config["QUIZZES_DIR"],
                                                interval=app.config.get("CATALOG_RELOAD_SECONDS", 2.0))
 
+    from quizapp import delivery
+
+    delivery.init_app(app)  # a broken destinations file stops start-up with its problems listed
+
     from quizapp import web
 
     web.init_app(app)
