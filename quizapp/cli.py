@@ -233,6 +233,12 @@ def stats(slug: str | None, days: int | None) -> None:
                 click.echo(f"  {stage:<22}{count:>8}  {share:>7}")
 
 
+from quizapp.delivery.commands import deliveries, worker  # noqa: E402 - registered once the group exists
+
+cli.add_command(worker)
+cli.add_command(deliveries)
+
+
 def main() -> None:
     cli(prog_name="quizapp")
 
