@@ -218,6 +218,7 @@ def stats(slug: str | None, days: int | None) -> None:
     """The funnel of each quiz and calculator: views, starts, drop-off per step, opt-ins, clicks."""
     from datetime import UTC, datetime, timedelta
 
+    from quizapp.services.economics import economics
     from quizapp.services.stats import funnel
     from quizapp.store import get_session
 
@@ -231,6 +232,70 @@ def stats(slug: str | None, days: int | None) -> None:
             for stage, count, rate in f.rows():
                 share = f"{rate}%" if rate is not None else ""
                 click.echo(f"  {stage:<22}{count:>8}  {share:>7}")
+            e = economics(get_session(), name)
+            if e.spend or e.customers:
+                def money(v):
+                    return "-" if v is None else str(v)
+
+                click.echo(f"  spend {e.spend}, cost per lead {money(e.cost_per_lead)}, customers {e.customers} "
+                           f"({money(e.lead_to_customer_percent)}% of leads), cost per customer "
+                           f"{money(e.cost_per_customer)}, revenue {e.revenue} ({money(e.revenue_per_lead)} per lead)")
+
+
+@cli.group()
+def spend() -> None:
+    """Money spent to bring visitors to a quiz (for cost per lead and per customer)."""
+
+
+@spend.command("add")
+@click.argument("slug")
+@click.argument("amount")
+@click.option("--on", "spent_on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date (default: today).")
+@click.option("--note", default="")
+def spend_add(slug: str, amount: str, spent_on, note: str) -> None:
+    """Record AMOUNT spent on the quiz SLUG."""
+    from decimal import Decimal, InvalidOperation
+
+    from quizapp.services.economics import record_spend
+    from quizapp.store import get_session
+
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise click.BadParameter(f"{amount!r} is not an amount such as 250 or 99.90", param_hint="AMOUNT") from None
+    with _app_context() as app:
+        if app.extensions["quizapp.catalog"].get(slug) is None:
+            raise click.BadParameter(f"no quiz or calculator {slug!r}", param_hint="SLUG")
+        try:
+            row = record_spend(get_session(), slug, value, spent_on.date() if spent_on else None, note)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="AMOUNT") from None
+        get_session().commit()
+        click.echo(f"recorded {row.amount} on {row.spent_on} for {slug}")
+
+
+@cli.command()
+@click.argument("email")
+@click.option("--revenue", required=True, help="What they paid, e.g. 97.00.")
+def customer(email: str, revenue: str) -> None:
+    """Record a sale to the lead with EMAIL (they become a customer; revenue adds up)."""
+    from decimal import Decimal, InvalidOperation
+
+    from quizapp.services.economics import UnknownLead, mark_customer
+    from quizapp.services.leads import InvalidEmail
+    from quizapp.store import get_session
+
+    try:
+        value = Decimal(revenue)
+    except InvalidOperation:
+        raise click.BadParameter(f"{revenue!r} is not an amount", param_hint="--revenue") from None
+    with _app_context():
+        try:
+            lead = mark_customer(get_session(), email, value)
+        except (InvalidEmail, UnknownLead, ValueError) as err:
+            raise click.ClickException(str(err)) from None
+        get_session().commit()
+        click.echo(f"{lead.email}: customer since {lead.customer_at:%Y-%m-%d}, revenue {lead.revenue}")
 
 
 from quizapp.delivery.commands import deliveries, worker  # noqa: E402 - registered once the group exists

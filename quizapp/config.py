@@ -25,6 +25,8 @@ class Defaults:
     PUBLIC_URL = ""
     # Admin access: a password from the environment; no password means the admin pages are off.
     ADMIN_PASSWORD: str | None = None
+    # Bearer token for the JSON API (recording customers); no token means the API is off.
+    API_TOKEN: str | None = None
     WTF_CSRF_TIME_LIMIT = None
     # Only the admin side has a session; visitors never get a cookie.
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from quizapp.services.economics import Economics, economics
 from quizapp.services.stats import Funnel, funnel
 from quizapp.store.models import Delivery, DestinationState, Submission
 
@@ -17,6 +18,7 @@ class Overview:
     title: str
     kind: str
     funnel: Funnel
+    economics: Economics
 
     @property
     def optin_rate(self):
@@ -24,7 +26,8 @@ class Overview:
 
 
 def overview(session: Session, definitions) -> list[Overview]:
-    return [Overview(d.slug, d.title, d.kind, funnel(session, d.slug)) for d in definitions]
+    return [Overview(d.slug, d.title, d.kind, funnel(session, d.slug), economics(session, d.slug))
+            for d in definitions]
 
 
 def recent_submissions(session: Session, slug: str | None = None, limit: int = 50) -> list[Submission]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -100,6 +101,19 @@ class Lead(Base):
     revenue: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
 
     submissions: Mapped[list[Submission]] = relationship(back_populates="lead")
+
+
+class Spend(Base):
+    """Money spent to bring visitors to a quiz or calculator (ads, tools, time), for cost per lead."""
+
+    __tablename__ = "spend"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_slug: Mapped[str] = mapped_column(String(100), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    spent_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Response(Base):
