@@ -87,7 +87,7 @@ def test_schema_covers_every_kind_and_question_type(validator):
     assert scale["additionalProperties"] is False
     assert "options" not in scale["properties"]
     assert schema["$defs"]["Option"]["properties"]["points"] == {
-        "description": "Points added to the score (tiers model) when chosen.", "default": 0, "type": "number"}
+        "description": "Points added to the score when chosen.", "default": 0, "type": "number"}
     assert schema["$defs"]["Scoring"]["properties"]["model"]["enum"] == ["tiers", "categories"]
     assert schema["$defs"]["Theme"]["properties"]["primary"]["default"] == "#2754c5"
 
