@@ -22,8 +22,10 @@ def render(page: str, partial: str, status: int = 200, **context):
     get_session().commit()
     if wants_partial():
         resp = make_response(render_template(partial, **context), status)
-        # Put the address bar on this step, also after a POST that redirected here.
-        resp.headers["HX-Push-Url"] = request.full_path.rstrip("?")
+        # Put the address bar on this step, also after a POST that redirected here. Inside an iframe,
+        # replace rather than push: pushed steps would pile up in the host page's back button.
+        header = "HX-Replace-Url" if context.get("embed") else "HX-Push-Url"
+        resp.headers[header] = request.full_path.rstrip("?")
     else:
         resp = make_response(render_template(page, **context), status)
     resp.vary.add("HX-Request")
