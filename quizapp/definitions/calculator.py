@@ -38,6 +38,9 @@ DEFAULT_PLACES = {"number": 2, "integer": 0, "currency": 2, "percent": 1}
 NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
                        error="use letters, digits and '_', starting with a letter (at most 64)")
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+# Form fields the calculator pages post beside the inputs (the gate's, and the visit's source).
+FORM_FIELDS = frozenset({"first_name", "email", "consent", "utm_source", "utm_medium", "utm_campaign",
+                         "utm_term", "utm_content", "referrer", "page", "embed"})
 MAX_INPUTS = 40
 MAX_VALUES = 60
 
@@ -454,7 +457,10 @@ def _names(inputs, values) -> dict:
     seen: dict[str, str] = {}
     for section, items in (("inputs", inputs), ("values", values)):
         for i, item in enumerate(items):
-            if is_reserved(item.id):
+            if section == "inputs" and item.id in FORM_FIELDS:
+                errors = _merge(errors, _at([section, i, "id"], f"{item.id!r} is a field of the page itself; "
+                                            "pick another name"))
+            elif is_reserved(item.id):
                 errors = _merge(errors, _at([section, i, "id"], f"{item.id!r} is a reserved word in "
                                             "formulas; pick another name"))
             elif item.id in seen:

@@ -8,7 +8,7 @@ Values that use an undefined value are undefined too; conditions on undefined va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -177,18 +177,24 @@ def from_stored(calc: Calculator, stored: Mapping[str, Any]) -> dict[str, Decima
 # --- evaluating -------------------------------------------------------------------------------------------
 
 
-def evaluate(calc: Calculator, inputs: Mapping[str, Decimal | None]) -> Outcome:
-    """Every computed value in dependency order, then tags, lead score and advice."""
+def evaluate(calc: Calculator, inputs: Mapping[str, Decimal | None],
+             invalid: Collection[str] = ()) -> Outcome:
+    """Every computed value in dependency order, then tags, lead score and advice. `invalid` names inputs
+    whose text could not be read: values that need them show a dash (not the creator's fallback, which is
+    written for real cases such as "no customers yet") and point at the field."""
     env: dict[str, Decimal | None] = {i.id: inputs.get(i.id) for i in calc.inputs}
     causes: dict[str, str] = {}
+    blocked: set[str] = set(invalid)
     for name in calc.order:
         value = calc.value(name)
         try:
             env[name] = value.formula.evaluate(env)
         except Undefined as err:
             env[name] = None
-            causes[name] = _cause(calc, err, causes)
-    figures = {v.id: _figure(calc, v, env[v.id], causes.get(v.id)) for v in calc.values}
+            causes[name] = _cause(calc, err, causes, blocked)
+            if err.name in blocked:
+                blocked.add(name)
+    figures = {v.id: _figure(calc, v, env[v.id], causes.get(v.id), v.id in blocked) for v in calc.values}
     tags: list[str] = list(calc.tags)
     for item in calc.inputs:
         if item.type == "select" and env.get(item.id) is not None:
@@ -222,24 +228,27 @@ def _holds(formula, env) -> bool:
         return False
 
 
-def _cause(calc: Calculator, err: Undefined, causes: dict[str, str]) -> str:
-    """A message a visitor can act on: which input is missing, or what went wrong."""
+def _cause(calc: Calculator, err: Undefined, causes: dict[str, str], blocked: set[str]) -> str:
+    """A message a visitor can act on: which input is missing or wrong, or what went wrong."""
     if err.name is not None:
         if err.name in causes:
             return causes[err.name]
         item = calc.input(err.name)
         if item is not None:
-            return f"Needs \u201c{item.label}\u201d."
+            verb = "Check" if err.name in blocked else "Needs"
+            return f"{verb} \u201c{item.label}\u201d."
     reason = err.reason
     if reason == "division by zero":
         return "Can't be worked out: it divides by zero with these numbers."
     return f"Can't be worked out: {reason}."
 
 
-def _figure(calc: Calculator, v: ComputedValue, value: Decimal | None, cause: str | None) -> Figure:
+def _figure(calc: Calculator, v: ComputedValue, value: Decimal | None, cause: str | None,
+            blocked: bool = False) -> Figure:
     if value is None:
-        return Figure(v.id, v.label, None, None, v.fallback or DASH, cause or "Can't be worked out.", v.show,
-                      v.format, v.help)
+        shown = DASH if blocked or not v.fallback else v.fallback
+        return Figure(v.id, v.label, None, None, shown, cause or "Can't be worked out.", v.show, v.format,
+                      v.help)
     figure = rounded(value, v.format, v.places)
     display = format_value(value, v.format, v.places, calc.locale, calc.currency)
     if v.unit:

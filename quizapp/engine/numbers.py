@@ -91,6 +91,13 @@ def currency_symbol(currency: str, locale: str) -> str:
     return get_currency_symbol(currency, _locale(locale))
 
 
+def currency_affix(currency: str, locale: str) -> tuple[str, str]:
+    """(before, after) a currency amount in `locale`: ("$", "") in en_US, ("", "\u20ac") in de_DE."""
+    pattern = _locale(locale).currency_formats["standard"].pattern.split(";")[0]
+    symbol = currency_symbol(currency, locale)
+    return (symbol, "") if pattern.lstrip().startswith("\u00a4") else ("", symbol)
+
+
 def separators(locale: str) -> tuple[str, str]:
     """(decimal mark, thousands separator) for `locale`."""
     loc = _locale(locale)
