@@ -23,7 +23,8 @@ from quizapp.web.htmx import render
 
 bp = Blueprint("public", __name__)
 
-# Kinds other than "quiz" register their landing and step views here: kind -> {"landing": fn, "flow": fn}.
+# Kinds other than "quiz" register their views here: kind -> {"landing": fn, "flow": fn} and optionally
+# "start" (replaces the start POST) and "result" (renders the result after the shared checks).
 KIND_VIEWS: dict[str, dict[str, Callable]] = {}
 
 
@@ -106,6 +107,8 @@ def landing(slug: str):
 @bp.post("/q/<slug>/start")
 def start(slug: str):
     definition = definition_or_404(slug)
+    if "start" in KIND_VIEWS.get(definition.kind, {}):
+        return KIND_VIEWS[definition.kind]["start"](definition)
     session = get_session()
     response = responses.start(session, definition, catalog().raw(definition.content_hash), request.form)
     session.commit()
@@ -212,6 +215,8 @@ def result(slug: str, token: str):
     session = get_session()
     events.record(session, slug, "result_view", response.id)
     session.commit()
+    if "result" in KIND_VIEWS.get(definition.kind, {}):
+        return KIND_VIEWS[definition.kind]["result"](definition, response, submission, token)
     outcome = definition.outcome(submission.outcome)
     variables = result_variables(definition, submission)
     body = render_markdown(outcome.body, variables) if outcome and outcome.body else ""
