@@ -94,7 +94,9 @@ def stopped_fingerprint(state: DestinationState) -> str | None:
     return ((state.cache or {}).get(META) or {}).get("fingerprint_when_stopped")
 
 
-def merge_cache(session: Session, name: str, changes: list[tuple[str, str, Any]], fingerprint: str) -> None:
+def merge_cache(
+    session: Session, name: str, changes: list[tuple[str, str, Any]], fingerprint: str
+) -> dict[str, Any]:
     """Apply an attempt's cache changes on top of what other workers stored meanwhile. The cache belongs to
     one configuration (account, key): when the fingerprint changed, it starts again from empty."""
     state = _locked(session, name)
@@ -108,6 +110,7 @@ def merge_cache(session: Session, name: str, changes: list[tuple[str, str, Any]]
         else:
             cache.setdefault(section, {})[key] = value
     state.cache = cache
+    return cache
 
 
 def cache_for(state: DestinationState | None, fingerprint: str) -> dict[str, Any]:

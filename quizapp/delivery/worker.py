@@ -105,6 +105,7 @@ class Worker:
         self.http.headers.pop("User-Agent", None)
         self.stats = Stats()
         self._stop = threading.Event()
+        self._caches: dict[str, DestinationState] = {}  # detached state rows, read with each claim
         self._holds: dict[str, datetime | None] = {}  # destination -> no call before this (after a 429)
         self._postgres = engine.dialect.name == "postgresql"
 
@@ -224,10 +225,11 @@ class Worker:
         if not names:
             return []
         with Session(self.engine) as session:
-            states = {
-                s.name: (s.status, s.next_allowed_at, dstate.stopped_fingerprint(s))
-                for s in session.scalars(select(DestinationState).where(DestinationState.name.in_(names)))
-            }
+            states = {}
+            for st in session.scalars(select(DestinationState).where(DestinationState.name.in_(names))):
+                states[st.name] = (st.status, st.next_allowed_at, dstate.stopped_fingerprint(st))
+                self._caches[st.name] = st
+            session.expunge_all()
         missing = [n for n in names if n not in states]
         if missing:
             with Session(self.engine) as session, session.begin():
@@ -347,9 +349,8 @@ class Worker:
             self.release([row])  # configuration changed since the claim; the row waits for it
             return None
         fingerprint = destination.fingerprint()
-        with Session(self.engine) as session:
-            state = session.get(DestinationState, destination.name)
-            cache = Cache(dstate.cache_for(state, fingerprint))
+        # The cache as read when this batch was claimed; changes are merged, never overwritten, at the end.
+        cache = Cache(dstate.cache_for(self._caches.get(destination.name), fingerprint))
         rate = destination.rate_limit or adapter_cls.default_rate_limit
         interval = rate[1] / rate[0] if rate else 0.0
 
@@ -446,7 +447,9 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
             if cache.changes:
-                dstate.merge_cache(session, row.destination, cache.changes, fingerprint)
+                merged = dstate.merge_cache(session, row.destination, cache.changes, fingerprint)
+                if row.destination in self._caches:  # the rest of this batch sees the new ids too
+                    self._caches[row.destination].cache = merged
             if decision.hold_destination_until is not None:
                 dstate.hold_until(session, row.destination, decision.hold_destination_until)
             if decision.destination_status is not None:

@@ -45,6 +45,7 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes; no 40 ms stall between
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
