@@ -28,6 +28,7 @@
   var queue = [];
   var lastHeight = -1;
   var lastScreen = null;
+  var lastKey = null;
   var verb = null;
 
   // The same matching as CSP source expressions: scheme, host (with a leading "*." wildcard), port.
@@ -129,14 +130,18 @@
     var found = describe();
     if (!found) return;
     var s = found.detail;
+    var key = s.screen + ":" + (s.step || "");
     var before = how === "load" ? previousOnLoad() : { screen: lastScreen, posted: verb === "post" };
+    // The same screen again (a message to correct an answer) is not a new step.
+    var moved = how === "load" || key !== lastKey;
     lastScreen = s.screen;
+    lastKey = key;
     if (before && before.posted && before.screen === "landing" && s.screen !== "landing") {
       emit("quiz:start", { quiz: s.quiz });
     }
-    if (s.step !== undefined) emit("quiz:step", s);
-    if (s.screen === "gate") emit("quiz:gate", s);
-    if (s.screen === "result") {
+    if (moved && s.step !== undefined) emit("quiz:step", s);
+    if (moved && s.screen === "gate") emit("quiz:gate", s);
+    if (moved && s.screen === "result") {
       if (before && before.posted && before.screen === "gate") {
         var lead = Object.assign({}, s);
         if (found.email && emailAllowed()) lead.email = found.email;

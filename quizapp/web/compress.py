@@ -52,8 +52,9 @@ def accepts_gzip() -> bool:
 def compress(response: Response) -> Response:
     if response.status_code == 304 and request.endpoint == "static":
         response.vary.add("Accept-Encoding")
+    streamed = response.is_streamed and not response.direct_passthrough  # a generator: leave it alone
     if (response.status_code != 200 or response.mimetype not in COMPRESSIBLE
-            or "Content-Encoding" in response.headers or response.is_streamed and not response.direct_passthrough):
+            or "Content-Encoding" in response.headers or streamed):
         return response
     response.vary.add("Accept-Encoding")
     if not accepts_gzip():

@@ -61,7 +61,8 @@ def apply_framing(response: Response) -> Response:
     existing = response.headers.get("Content-Security-Policy", "")
     if "frame-ancestors" not in existing:
         directive = f"frame-ancestors {policy}"
-        response.headers["Content-Security-Policy"] = f"{existing.rstrip('; ')}; {directive}" if existing else directive
+        combined = f"{existing.rstrip('; ')}; {directive}" if existing else directive
+        response.headers["Content-Security-Policy"] = combined
     if policy == NOWHERE:
         # For browsers that predate frame-ancestors.
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -114,7 +115,8 @@ def snippet_page(slug: str):
     base = public_base()
     return render_template("embed/snippet.html", definition=definition, snippets=snippets(definition, base),
                            origins=[o for o in definition.embed_origins if o != ANYWHERE],
-                           landing=url_for("public.landing", slug=slug), embed_js=url_for("static", filename="embed.js"))
+                           landing=url_for("public.landing", slug=slug),
+                           embed_js=url_for("static", filename="embed.js"))
 
 
 def init_app(app: Flask) -> None:
