@@ -44,8 +44,10 @@ def _page(calc: Calculator, computed: calculators.Computed, *, action: str, stat
     partial = wants_partial()
     resp = make_response(render_template("calculator/_page.html" if partial else "calculator/page.html",
                                          **context), status)
-    if partial:
-        resp.headers["HX-Push-Url"] = request.path
+    if partial and request.method == "GET":
+        # The address bar follows the screen after a redirect; a POST answered with errors keeps the
+        # address it had (a start URL in the history would not reload).
+        resp.headers["HX-Push-Url"] = request.full_path.rstrip("?")
     resp.vary.add("HX-Request")
     return resp
 

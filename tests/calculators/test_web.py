@@ -334,3 +334,12 @@ def test_preview_without_htmx_renders_the_page(client, db):
     assert r.status_code == 200 and "<html" in text_of(r)
     assert headline(r) == "500 leads"
     assert count(db, Response) == 0
+
+
+def test_htmx_address_bar_follows_get_screens_only(client):
+    page = client.get("/q/leads-needed?embed=1", headers=HX)
+    assert page.headers["HX-Push-Url"] == "/q/leads-needed?embed=1"
+    bad = client.post("/q/leads-needed/start", data={"customers": "x", "close_rate": "5"}, headers=HX)
+    assert bad.status_code == 422
+    assert "HX-Push-Url" not in bad.headers
+    assert "<html" not in text_of(bad)
