@@ -67,10 +67,18 @@ def test_live_result_updates_as_the_visitor_types(server, browser):
     page.wait_for_url("**/calculate")
     page.fill("#first_name", "Ann")
     page.fill("#email", "ann@example.com")
+    # the live preview sends the numbers only, never what is typed into the gate
+    with page.expect_request(lambda r: r.url.endswith("/preview")) as sent:
+        page.fill("#in-customer_value", "1500")
+    posted = sent.value.post_data_json
+    assert posted["customer_value"] == "1500" and posted["a_close_rate"] == "0.3"
+    assert not {"first_name", "email", "_action"} & set(posted)
+    page.wait_for_function("document.querySelector('.calc-live').textContent.includes('Channel B')")
     page.click("button[value=unlock]")
     page.wait_for_url("**/result")
     assert page.locator(".calc-headline").inner_text() == "$1,666.67"
     assert page.locator("[data-value=difference] dd").inner_text() == "$1,000.00"
+    assert page.locator("[data-value=a_profit_per_customer] dd").inner_text() == "-$166.67"
     advice = page.locator("[data-advice=trap] h2").inner_text()
     assert advice == "The cheaper leads are the more expensive customers"
     assert context.cookies() == []
