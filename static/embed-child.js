@@ -83,7 +83,7 @@
     var out = { quiz: d.quiz, screen: d.quizStep };
     if (d.step) out.step = number(d.step);
     if (d.count) out.count = number(d.count);
-    ["outcome", "score", "percent", "tier", "leadScore", "kind"].forEach(function (key) {
+    ["outcome", "score", "percent", "tier", "leadScore", "kind", "headline"].forEach(function (key) {
       if (d[key] === undefined || d[key] === "") return;
       var numeric = key === "score" || key === "percent" || key === "leadScore";
       out[key === "leadScore" ? "lead_score" : key] = numeric ? number(d[key]) : d[key];
@@ -121,7 +121,8 @@
       return null;
     }
     if (ref.origin !== location.origin) return null;
-    if (/\/gate$/.test(ref.pathname)) return { screen: "gate", posted: true };
+    // The quiz's gate, or a calculator's page with its unlock form.
+    if (/\/(gate|calculate)$/.test(ref.pathname)) return { screen: "gate", posted: true };
     if (/\/q\/[^/]+$/.test(ref.pathname)) return { screen: "landing", posted: true };
     return null;
   }
@@ -140,9 +141,11 @@
       emit("quiz:start", { quiz: s.quiz });
     }
     if (moved && s.step !== undefined) emit("quiz:step", s);
-    if (moved && s.screen === "gate") emit("quiz:gate", s);
+    // The gate: its own screen in a quiz, a form inside the figures screen in a calculator.
+    if (moved && (s.screen === "gate" || doc.querySelector('#app input[name="email"]'))) emit("quiz:gate", s);
     if (moved && s.screen === "result") {
-      if (before && before.posted && before.screen === "gate") {
+      // The result right after a form was sent from another screen: the gate has just stored the lead.
+      if (before && before.posted && before.screen && before.screen !== "result") {
         var lead = Object.assign({}, s);
         if (found.email && emailAllowed()) lead.email = found.email;
         emit("quiz:lead", lead);

@@ -433,3 +433,47 @@ def test_popup_on_desktop_closes_on_the_backdrop(desktop, page_in, host_site, qu
     page.wait_for_selector("[role=dialog]", state="hidden")
     assert not page.evaluate("document.querySelector('h1').inert")
     assert page.evaluate("document.activeElement.className") == "quizapp-button"
+
+
+def test_calculator_inline_live_result_gate_and_lead(desktop, page_in, host_site, quiz_server, database_url,
+                                                     shots):
+    base = quiz_server.base
+    host_site.add("/calculator.html", '<div data-quizapp="cost-per-lead" data-quizapp-title="Cost per lead">'
+                                      "</div>", base)
+    email = f"calc-{uuid.uuid4().hex[:10]}@example.com"
+    page = page_in(desktop)
+    page.goto(f"{host_site.base}/calculator.html?utm_source=podcast&utm_campaign=cpl")
+    frame = quiz_frame(page)
+    screen(frame, "landing")
+    wait_for_event(page, "quiz:ready")
+    assert_height_tracks(page, frame)
+    check_axe(frame)
+    shots(page, "calculator-landing")
+
+    # The live result is swapped in place as the visitor types; the frame follows its height.
+    frame.fill("#in-ad_spend", "900")
+    frame.wait_for_function("document.querySelector('.calc-headline').textContent === '$30.00'")
+    assert_height_tracks(page, frame)
+    frame.click("button[value=calculate]")
+    screen(frame, "calculator")
+    wait_for_event(page, "quiz:gate")
+    assert_height_tracks(page, frame)
+    check_axe(frame)
+    shots(page, "calculator-figures-and-gate")
+    frame.fill("#first_name", "Lee")
+    frame.fill("#email", email)
+    frame.click("button[value=unlock]")
+    screen(frame, "result")
+    events = wait_for_event(page, "quiz:result")
+    assert_height_tracks(page, frame)
+    check_axe(frame)
+    shots(page, "calculator-result")
+
+    sub, _lead, source = stored(database_url, email)
+    assert (source["utm_source"], source["utm_campaign"], source["embed"]) == ("podcast", "cpl", "1")
+    assert sub.values["cost_per_lead"]["display"] == "$30.00"
+    assert names(events) == ["quiz:ready", "quiz:start", "quiz:gate", "quiz:lead", "quiz:result"]
+    lead_event = next(e["detail"] for e in events if e["name"] == "quiz:lead")
+    assert lead_event == {"quiz": "cost-per-lead", "screen": "result", "kind": "calculator",
+                          "outcome": "between", "headline": "30.00", "tags": sub.tags, "embed": "quizapp-1"}
+    assert sub.tags == ["calculator:cost-per-lead", "cpl:27-to-70", "runs-paid-ads"]
