@@ -352,7 +352,8 @@ class Worker:
         # The cache as read when this batch was claimed; changes are merged, never overwritten, at the end.
         cache = Cache(dstate.cache_for(self._caches.get(destination.name), fingerprint))
         rate = destination.rate_limit or adapter_cls.default_rate_limit
-        interval = rate[1] / rate[0] if rate else 0.0
+        # Spaced a little wider than the limit: network timing noise must never push two calls inside it.
+        interval = rate[1] / rate[0] * 1.1 if rate else 0.0
 
         def before_call() -> None:
             self._renew(row)

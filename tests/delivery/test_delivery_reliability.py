@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_flaky_receiver_gets_every_lead_with_identical_bytes(delivery_app, leads_for):
     with WebhookReceiver(flaky(0.3, slow=0.6, seed=11)) as rcv:
         app = delivery_app(
-            [webhook(rcv.hook_url, timeout=0.3)], DELIVERY_RETRY_SCHEDULE=[0.02] * 20, DELIVERY_MAX_ATTEMPTS=50
+            [webhook(rcv.hook_url, timeout=0.3)],
+            DELIVERY_RETRY_SCHEDULE=[0.02] * 20,
+            DELIVERY_MAX_ATTEMPTS=50,
         )
         leads_for(app)(40)
         worker_for(app).drain(timeout=90)
@@ -40,9 +42,7 @@ def test_flaky_receiver_gets_every_lead_with_identical_bytes(delivery_app, leads
         for r in requests:  # each attempt is signed afresh, and each signature verifies
             Webhook(SECRET).verify(r.body, r.headers)
         assert accepted[message_id], message_id
-    statuses = Counter(
-        "late" if r.late else r.status for requests in by_message.values() for r in requests
-    )
+    statuses = Counter("late" if r.late else r.status for requests in by_message.values() for r in requests)
     # The receiver really failed: some 500s, some answers too late; every retry was counted.
     assert statuses[500] > 0 and statuses["late"] > 0
     assert sum(r.attempts for r in stored.values()) == sum(len(v) for v in by_message.values())
@@ -50,16 +50,18 @@ def test_flaky_receiver_gets_every_lead_with_identical_bytes(delivery_app, leads
 
 def _worker_env(app, destinations_file: str, **extra) -> dict:
     env = dict(os.environ)
-    env.update({
-        "QUIZAPP_DATABASE_URL": app.config["DATABASE_URL"],
-        "QUIZAPP_DESTINATIONS_FILE": destinations_file,
-        "QUIZAPP_SECRET_KEY": "test-secret",
-        "QUIZAPP_QUIZZES_DIR": app.config["QUIZZES_DIR"],
-        "QUIZAPP_DELIVERY_RETRY_SCHEDULE": json.dumps(FAST["DELIVERY_RETRY_SCHEDULE"]),
-        "QUIZAPP_DELIVERY_RETRY_JITTER": "0",
-        "QUIZAPP_DELIVERY_POLL_SECONDS": "0.05",
-        SECRET_ENV: SECRET,
-    })
+    env.update(
+        {
+            "QUIZAPP_DATABASE_URL": app.config["DATABASE_URL"],
+            "QUIZAPP_DESTINATIONS_FILE": destinations_file,
+            "QUIZAPP_SECRET_KEY": "test-secret",
+            "QUIZAPP_QUIZZES_DIR": app.config["QUIZZES_DIR"],
+            "QUIZAPP_DELIVERY_RETRY_SCHEDULE": json.dumps(FAST["DELIVERY_RETRY_SCHEDULE"]),
+            "QUIZAPP_DELIVERY_RETRY_JITTER": "0",
+            "QUIZAPP_DELIVERY_POLL_SECONDS": "0.05",
+            SECRET_ENV: SECRET,
+        }
+    )
     env.update({f"QUIZAPP_{k}": str(v) for k, v in extra.items()})
     return env
 
@@ -68,7 +70,10 @@ def _start_worker(env: dict, log: Path, name: str) -> subprocess.Popen:
     with log.open("w") as out:  # the child keeps its own copy of the file
         return subprocess.Popen(
             [sys.executable, "-m", "quizapp.delivery", "--name", name],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -106,7 +111,9 @@ def test_worker_killed_mid_batch_loses_nothing(delivery_app, leads_for, tmp_path
     with WebhookReceiver(delay=0.04) as rcv:
         app = delivery_app([webhook(rcv.hook_url)])
         leads_for(app)(40)
-        env = _worker_env(app, app.config["DESTINATIONS_FILE"], DELIVERY_LEASE_SECONDS=2, DELIVERY_BATCH_SIZE=10)
+        env = _worker_env(
+            app, app.config["DESTINATIONS_FILE"], DELIVERY_LEASE_SECONDS=2, DELIVERY_BATCH_SIZE=10
+        )
         first = _start_worker(env, tmp_path / "first.log", "first")
         try:
             _wait(lambda: len(rcv.accepted()) >= 8, 30, "the first worker to deliver a few")
