@@ -97,8 +97,9 @@ def test_preview_reports_field_messages_out_of_band(client):
             in body)
     assert '<p class="error" id="err-a_close_rate" role="alert" hx-swap-oob="true"></p>' in body
     # a value that needs the unreadable input shows a dash and points at the field, not the fallback
-    assert re.search(r'data-value="b_cost_per_customer"><dt>[^<]*</dt><dd>\u2014 <span class="muted small">'
-                     r"Check \u201cChannel B: lead-to-customer rate\u201d.</span>", body)
+    assert re.search(r'data-value="b_cost_per_customer"><dt>[^<]*</dt><dd>\u2014</dd>'
+                     r'<dd class="why muted small">Check \u201cChannel B: lead-to-customer rate\u201d.</dd>',
+                     body)
 
 
 def test_the_three_calculators_give_the_guide_figures_without_javascript(client, db):
