@@ -89,11 +89,11 @@ def matches(fact: Any, matcher: Any) -> bool:
     A scalar matcher means equality; a list means "any of these"; ``{"min": a, "max": b}`` is an inclusive
     numeric range; ``{"not": m}`` negates; ``{"present": true}`` tests for a value. A fact that is a list
     (tags, a multiple-choice answer) matches when any of its items does."""
+    if isinstance(matcher, Mapping) and "not" in matcher:  # on a list: none of its items matches
+        return not matches(fact, matcher["not"])
     if isinstance(fact, list | tuple) and not (isinstance(matcher, Mapping) and "present" in matcher):
         return any(matches(item, matcher) for item in fact)
     if isinstance(matcher, Mapping):
-        if "not" in matcher:
-            return not matches(fact, matcher["not"])
         if "present" in matcher:
             present = fact not in (None, "", [], ())
             return present is bool(matcher["present"])

@@ -1,0 +1,324 @@
+"""The pieces on their own: destinations file, mapping rules, retry policy, failure classification, claims."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from quizapp.definitions.model import DestinationRef
+from quizapp.delivery.config import (
+    DestinationsError,
+    RetrySettings,
+    check_definition,
+    load_destinations,
+    parse_destinations,
+)
+from quizapp.delivery.http import (
+    AuthFailed,
+    Deferred,
+    Gone,
+    Permanent,
+    Throttled,
+    Transient,
+    classify,
+    retry_after,
+)
+from quizapp.delivery.mapping import map_fields, map_tags, matches, merge
+from quizapp.delivery.policy import decide, retry_delay
+from tests.delivery.support import rows, webhook, worker_for
+
+SAMPLE = {
+    "destinations": [
+        {
+            "name": "zapier",
+            "type": "webhook",
+            "quizzes": "all",
+            "settings": {"url": "https://hooks.example.com/catch/1", "secret_env": "ZAPIER_SECRET"},
+        },
+        {
+            "name": "kit",
+            "type": "kit",
+            "settings": {"api_key_env": "KIT_API_KEY"},
+            "mapping": {"tags": {"prefix": "quiz-"}},
+        },
+        {
+            "name": "brevo",
+            "type": "brevo",
+            "quizzes": ["lead-magnet-readiness"],
+            "enabled": False,
+            "settings": {"api_key_env": "BREVO_KEY", "list_ids": [3]},
+        },
+    ]
+}
+
+
+def test_sample_file_parses_and_picks_destinations_per_quiz(tmp_path):
+    path = tmp_path / "destinations.json"
+    path.write_text(json.dumps(SAMPLE))
+    config = load_destinations(path)
+    assert list(config.destinations) == ["zapier", "kit", "brevo"]
+    assert config.get("kit").settings == {"api_key_env": "KIT_API_KEY", "base_url": None}
+    assert config.get("zapier").secret_names() == ["ZAPIER_SECRET"]
+    assert config.for_quiz("funnel-leak") == [("zapier", {})]
+    refs = (DestinationRef("kit", {"tags": {"add": ["x"]}}), DestinationRef("typo"))
+    assert config.for_quiz("funnel-leak", refs) == [
+        ("kit", {"tags": {"add": ["x"]}}),
+        ("typo", {}),
+        ("zapier", {}),
+    ]
+    assert config.for_quiz("lead-magnet-readiness") == [("zapier", {})]  # brevo is switched off
+
+
+def test_file_problems_name_the_json_path():
+    bad = {
+        "destinations": [
+            {"name": "Kit", "type": "kit", "settings": {"api_key": "sk_live_123"}},
+            {
+                "name": "hook",
+                "type": "webhook",
+                "settings": {"url": "http://x.example/h", "secret_env": "S"},
+                "mapping": {"tags": {"rules": [{"when": {"score": {"over": 3}}, "add": ["a"]}]}},
+            },
+            {"name": "hook", "type": "nope"},
+        ]
+    }
+    with pytest.raises(DestinationsError) as err:
+        parse_destinations(bad, "destinations.json")
+    problems = err.value.problems
+    assert (
+        "destinations.json: $.destinations[0].name: use lower-case letters, digits, '-' or '_' (at most 64)"
+        in problems
+    )
+    assert "destinations.json: $.destinations[0].settings.api_key: Unknown field." in problems
+    assert (
+        "destinations.json: $.destinations[0].settings.api_key_env: Missing data for required field."
+        in problems
+    )
+    assert any(
+        p.startswith(
+            "destinations.json: $.destinations[1].mapping.tags.rules[0].when.score.value: a matcher is"
+        )
+        for p in problems
+    )
+    assert any(
+        "$.destinations[2].type: unknown type 'nope'; use one of: activecampaign, brevo, kit" in p
+        for p in problems
+    )
+
+
+def test_unreadable_file_and_bad_json(tmp_path):
+    with pytest.raises(DestinationsError, match="cannot read the file"):
+        load_destinations(tmp_path / "missing.json")
+    path = tmp_path / "d.json"
+    path.write_text('{"destinations": [}')
+    with pytest.raises(DestinationsError, match="not valid JSON: .* at line 1, column 19"):
+        load_destinations(path)
+
+
+def test_a_broken_destinations_file_stops_start_up(make_app, tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"destinations": [{"name": "k", "type": "kit"}]}))
+    with pytest.raises(DestinationsError, match=r"\$.destinations\[0\].settings.api_key_env"):
+        make_app(DESTINATIONS_FILE=str(path))
+
+
+def test_check_definition_reports_unknown_names_and_bad_options():
+    config = parse_destinations(SAMPLE)
+    quiz = SimpleNamespace(
+        destinations=(DestinationRef("kit", {"tags": {"add": "hot"}}), DestinationRef("mailchimp"))
+    )
+    assert check_definition(quiz, config) == [
+        ("$.destinations[0].tags.add", "Not a valid list.", "error"),
+        (
+            "$.destinations[1].name",
+            "destination 'mailchimp' is not configured (<destinations>); its deliveries "
+            "will wait until it is",
+            "warning",
+        ),
+    ]
+
+
+FACTS = {
+    "outcome": "nurture",
+    "score": Decimal("16"),
+    "percent": Decimal("57.14"),
+    "lead_score": None,
+    "tags": ["quiz:funnel-leak", "leak:nurture"],
+    "answers": {"channels": ["seo", "google_ads"]},
+    "values": {"cost_per_customer": "1666.67"},
+    "sub_scores": {"convert": {"percent": 66.67}},
+    "utm_source": "newsletter",
+}
+
+
+@pytest.mark.parametrize(
+    "path,matcher,expected",
+    [
+        ("outcome", "nurture", True),
+        ("outcome", ["traffic", "nurture"], True),
+        ("outcome", "traffic", False),
+        ("score", {"min": 16}, True),
+        ("score", {"min": 16.01}, False),
+        ("percent", {"max": 57.14}, True),
+        ("lead_score", {"min": 0}, False),
+        ("lead_score", {"present": False}, True),
+        ("answers.channels", "google_ads", True),
+        ("answers.channels", {"not": "seo"}, False),
+        ("values.cost_per_customer", {"min": 1000}, True),
+        ("sub_scores.convert.percent", {"min": 50}, True),
+        ("tags", "leak:nurture", True),
+        ("utm_source", {"present": True}, True),
+        ("score", 16, True),
+    ],
+)
+def test_matchers(path, matcher, expected):
+    from quizapp.delivery.mapping import resolve
+
+    assert matches(resolve(FACTS, path), matcher) is expected
+
+
+def test_tags_and_fields_mapping():
+    mapping = merge(
+        {
+            "tags": {
+                "prefix": "q-",
+                "add": ["lead"],
+                "rename": {"leak:nurture": "needs-nurture"},
+                "rules": [{"when": {"values.cost_per_customer": {"min": 1000}}, "add": ["pricey"]}],
+            },
+            "fields": {"LEAK": "outcome", "CPC": "values.cost_per_customer", "CHANNELS": "answers.channels"},
+        },
+        {
+            "tags": {"add": ["funnel"], "rules": [{"when": {"outcome": "traffic"}, "add": ["never"]}]},
+            "fields": {"FROM": {"value": "quiz"}, "NONE": "lead_score"},
+        },
+    )
+    assert map_tags(FACTS, mapping) == [
+        "q-quiz:funnel-leak",
+        "q-needs-nurture",
+        "q-lead",
+        "q-funnel",
+        "q-pricey",
+    ]
+    assert map_fields(FACTS, mapping) == {
+        "LEAK": "nurture",
+        "CPC": "1666.67",
+        "CHANNELS": "seo, google_ads",
+        "FROM": "quiz",
+    }
+    assert map_tags(FACTS, {"tags": {"include": "none", "add": ["Hot", "hot"]}}) == ["Hot"]
+
+
+def test_default_schedule_spans_about_three_days_with_jitter():
+    settings = RetrySettings()
+    assert len(settings.schedule) + 1 == 10  # attempts: the first, then one after each delay
+    assert 3 * 86400 <= sum(settings.schedule) <= 3.3 * 86400
+    delays = [retry_delay(settings, 1) for _ in range(200)]
+    assert 4.5 <= min(delays) < max(delays) <= 5.5
+    assert retry_delay(settings, 10) is None
+
+
+def test_decisions():
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    fast = RetrySettings(schedule=(5, 60), jitter=0)
+    d = decide(Transient("boom"), failures=0, attempts=0, now=now, settings=fast)
+    assert (d.outcome, d.status, d.failures, d.next_attempt_at) == (
+        "failed",
+        "pending",
+        1,
+        now + timedelta(seconds=5),
+    )
+    d = decide(Transient("boom"), failures=2, attempts=2, now=now, settings=fast)
+    assert (d.outcome, d.status) == ("dead", "dead") and d.error.startswith("gave up after 3 attempts: boom")
+    d = decide(Throttled("429", 30), failures=1, attempts=5, now=now, settings=fast)
+    assert (d.outcome, d.failures, d.hold_destination_until) == ("throttled", 1, now + timedelta(seconds=30))
+    d = decide(Throttled("429 without a wait", None), failures=0, attempts=0, now=now, settings=fast)
+    assert (d.outcome, d.failures) == ("throttled", 1)
+    assert (
+        decide(AuthFailed("401"), failures=0, attempts=0, now=now, settings=fast).destination_status
+        == "paused"
+    )
+    assert (
+        decide(Gone("410"), failures=0, attempts=0, now=now, settings=fast).destination_status == "disabled"
+    )
+    d = decide(Permanent("400", 400, "body text"), failures=0, attempts=0, now=now, settings=fast)
+    assert (d.status, d.error) == ("dead", "400\nbody text")
+    d = decide(
+        Deferred(now + timedelta(seconds=9)), failures=0, attempts=0, now=now, settings=fast, made_calls=False
+    )
+    assert (d.status, d.next_attempt_at) == ("pending", now + timedelta(seconds=9))
+    d = decide(KeyError("id"), failures=0, attempts=0, now=now, settings=fast)
+    assert d.outcome == "failed" and d.error == "internal error: KeyError: 'id'"
+
+
+def _response(status, headers=None, body=b"{}"):
+    r = requests.Response()
+    r.status_code, r._content, r.encoding = status, body, "utf-8"
+    r.headers.update(headers or {})
+    return r
+
+
+@pytest.mark.parametrize(
+    "status,headers,kind",
+    [
+        (500, {}, Transient),
+        (502, {}, Transient),
+        (408, {}, Transient),
+        (301, {"Location": "/x"}, Transient),
+        (503, {}, Transient),
+        (503, {"Retry-After": "7"}, Throttled),
+        (429, {}, Throttled),
+        (401, {}, AuthFailed),
+        (403, {}, AuthFailed),
+        (410, {}, Gone),
+        (400, {}, Permanent),
+        (404, {}, Permanent),
+        (422, {}, Permanent),
+    ],
+)
+def test_classification(status, headers, kind):
+    assert type(classify(_response(status, headers), "POST http://x/")) is kind
+
+
+def test_retry_after_forms():
+    assert retry_after(_response(429, {"Retry-After": "2"})) == 2.0
+    in_a_minute = (datetime.now(UTC) + timedelta(seconds=60)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 55 <= retry_after(_response(429, {"Retry-After": in_a_minute})) <= 61
+    assert retry_after(_response(429, {"x-sib-ratelimit-reset": "12"}), ["x-sib-ratelimit-reset"]) == 12.0
+    assert retry_after(_response(429, {})) is None
+
+
+def test_two_workers_never_claim_the_same_row(delivery_app, leads_for, receiver):
+    app = delivery_app([webhook(receiver.hook_url)])
+    leads_for(app)(30)
+    first, second = worker_for(app, name="one"), worker_for(app, name="two")
+    config = first.destinations()
+    a = first.claim(config, limit=20)
+    b = second.claim(config, limit=20)
+    assert len(a) == 20 and len(b) == 10 and not {r.id for r in a} & {r.id for r in b}
+    assert second.claim(config) == []
+    first.release(a)
+    assert {r.id for r in second.claim(config)} == {r.id for r in a}
+
+
+def test_expired_lease_is_claimed_again(delivery_app, leads_for, receiver):
+    app = delivery_app([webhook(receiver.hook_url)], DELIVERY_LEASE_SECONDS=0.2)
+    leads_for(app)(3)
+    dead_worker = worker_for(app, name="gone")
+    claimed = dead_worker.claim(dead_worker.destinations())
+    assert len(claimed) == 3 and [r.leased_by for r in rows(app)] == ["gone"] * 3
+    survivor = worker_for(app, name="survivor")
+    assert survivor.claim(survivor.destinations()) == []
+    import time
+
+    time.sleep(0.3)
+    assert survivor.drain(timeout=5).delivered == 3
+    # The old worker wakes up: it no longer owns its rows and sends nothing.
+    for row in claimed:
+        assert dead_worker.process(row, dead_worker.destinations()) is None
+    assert len(receiver.calls()) == 3
