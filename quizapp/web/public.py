@@ -17,7 +17,7 @@ from quizapp.engine.scoring import plain
 from quizapp.engine.text import render_markdown
 from quizapp.services import events, leads, responses
 from quizapp.services.tokens import TokenError, make_token, read_token
-from quizapp.store import get_session
+from quizapp.store import get_session, read_only
 from quizapp.web.forms import GateForm
 from quizapp.web.htmx import render
 
@@ -122,6 +122,9 @@ def _furthest(quiz, response) -> tuple[int, int | None]:
 
 @bp.route("/q/<slug>/r/<token>/step/<int:n>", methods=["GET", "POST"])
 def step(slug: str, token: str, n: int):
+    current = catalog().get(slug)
+    if request.method == "GET" and current is not None and current.kind == "quiz":
+        read_only()  # showing a question only reads: no queueing behind SQLite's writers
     response, quiz = load_response(slug, token)
     if quiz.kind in KIND_VIEWS:
         return KIND_VIEWS[quiz.kind]["flow"](quiz, response, token, n)
