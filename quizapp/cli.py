@@ -103,6 +103,14 @@ def _report(app, quiet: bool = False) -> int:
     return broken
 
 
+def _shown(path: Path) -> str:
+    """A path as the creator would type it: relative to the current folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -123,21 +131,22 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
     errors = warnings = 0
     slugs: dict[str, str] = {}
     for f in files:
-        item = load_file(f, display=str(f))
+        shown = _shown(f)
+        item = load_file(f, display=shown)
         for problem in item.problems:
             click.echo(str(problem))
         if item.definition is not None:
             if item.definition.slug in slugs:
-                click.echo(f"{f}: $.slug: error: slug {item.definition.slug!r} is already used by "
+                click.echo(f"{shown}: $.slug: error: slug {item.definition.slug!r} is already used by "
                            f"{slugs[item.definition.slug]}")
                 errors += 1
-            slugs[item.definition.slug] = str(f)
+            slugs[item.definition.slug] = shown
         errors += len(item.errors)
         warnings += len(item.warnings)
         if not item.problems:
             examples = len(getattr(item.definition, "examples", ()))  # calculators' creator test cases
             passed = f", {examples} example(s) pass" if examples else ""
-            click.echo(f"{f}: ok ({item.definition.kind} {item.definition.slug!r}{passed})")
+            click.echo(f"{shown}: ok ({item.definition.kind} {item.definition.slug!r}{passed})")
     click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         sys.exit(1)
