@@ -1,5 +1,6 @@
-"""Fixtures for the browser tests: one quizapp server and one host site per test session, and Chromium
-profiles that block third-party cookies. Skipped where Chromium or Playwright is missing (CI requires them:
+"""Fixtures for the browser tests: one quizapp server and one host site per test module, and Chromium
+profiles that block third-party cookies. Module scope: Playwright's sync API allows one instance at a time,
+and other modules start their own. Skipped where Chromium or Playwright is missing (CI requires them:
 QUIZAPP_REQUIRE_BROWSER=1 turns a skip into a failure)."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ ALLOWED_SLUG = "readiness-for-our-blog"
 REFUSED_SLUG = "readiness-elsewhere"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -38,14 +39,14 @@ def playwright():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def host_site():
     site = HostSite()
     yield site
     site.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served_quizzes(tmp_path_factory, host_site) -> Path:
     folder = tmp_path_factory.mktemp("browser-quizzes")
     for path in (ROOT / "quizzes").glob("*.json"):
@@ -57,7 +58,7 @@ def served_quizzes(tmp_path_factory, host_site) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def quiz_server(playwright, database_url, served_quizzes, tmp_path_factory):
     server = QuizServer(database_url, served_quizzes, tmp_path_factory.mktemp("server") / "server.log",
                         env={"QUIZAPP_EMBED_SHARE_EMAIL": json.dumps([ALLOWED_SLUG])})
@@ -66,7 +67,7 @@ def quiz_server(playwright, database_url, served_quizzes, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_profiles(playwright, tmp_path_factory):
     """Opens a Chromium whose settings block third-party cookies; `viewport` and device options per call."""
     contexts = []
@@ -86,12 +87,12 @@ def browser_profiles(playwright, tmp_path_factory):
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def desktop(browser_profiles):
     return browser_profiles(viewport={"width": 1280, "height": 800})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def phone(browser_profiles):
     return browser_profiles(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                             has_touch=True)
