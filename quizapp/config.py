@@ -27,6 +27,11 @@ class Defaults:
     ADMIN_PASSWORD: str | None = None
     # Bearer token for the JSON API (recording customers); no token means the API is off.
     API_TOKEN: str | None = None
+    # Embeds: let the host page's quiz:lead event carry the visitor's email (true for every definition,
+    # or a list of slugs). Only ever sent to the sites a definition lists in `embed_origins`.
+    EMBED_SHARE_EMAIL: bool | list = False
+    # gzip pages and assets; turn off behind a proxy that compresses.
+    COMPRESS_RESPONSES = True
     WTF_CSRF_TIME_LIMIT = None
     # Only the admin side has a session; visitors never get a cookie.
     SESSION_COOKIE_SAMESITE = "Lax"
