@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from quizapp.definitions import question_types
 from quizapp.definitions.question_types import ParseError
@@ -43,7 +43,10 @@ def start(session: Session, definition, raw: dict, source: dict[str, Any]) -> Re
 
 
 def find(session: Session, public_id: str) -> Response | None:
-    return session.scalar(select(Response).where(Response.public_id == public_id))
+    """The response behind a public id, with its submission (every visitor page asks whether the
+    response went through the gate) loaded in the same query."""
+    return session.scalar(select(Response).options(joinedload(Response.submission))
+                          .where(Response.public_id == public_id))
 
 
 @dataclass

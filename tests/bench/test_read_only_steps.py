@@ -7,6 +7,7 @@ import sqlite3
 import threading
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from quizapp.store import get_session, read_only
@@ -67,3 +68,22 @@ def test_a_read_only_request_refuses_to_write(app, client):
         session.rollback()
     with app.test_request_context():
         assert get_session().query(Event).filter_by(kind="view").count() == 0
+
+
+def test_a_step_page_costs_one_query(app, client):
+    base = _start(client)
+    client.post(f"{base}/step/1", data=FIRST_ANSWERS)
+    statements = []
+    engine = app.extensions["quizapp.engine"]
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.strip().upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"{base}/step/2").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The response and its submission (if any) in one SELECT; no write lock taken on SQLite.
+    assert [s.split()[0] for s in statements if not s.startswith("BEGIN")] == ["SELECT"]
+    assert "BEGIN IMMEDIATE" not in statements
