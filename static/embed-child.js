@@ -61,11 +61,17 @@
     window.parent.postMessage(message, parentOrigin);
   }
 
-  // The body's own height, never the viewport's: the iframe's height follows the content, so a layout
-  // that filled the viewport would grow without end.
+  // Where the content ends, never the viewport's or the body's height: the iframe's height follows this
+  // figure, so anything sized to the viewport (100vh) would otherwise keep the frame from shrinking.
+  function contentHeight() {
+    var app = doc.getElementById("app") || body;
+    var margin = parseFloat(getComputedStyle(app).marginBottom) || 0;
+    return Math.ceil(app.getBoundingClientRect().bottom + window.scrollY + margin);
+  }
+
   function sendHeight(force) {
     if (!parentOrigin) return;
-    var height = Math.ceil(body.getBoundingClientRect().height);
+    var height = contentHeight();
     if (force || height !== lastHeight) {
       lastHeight = height;
       post({ type: "height", height: height });
@@ -221,7 +227,9 @@
   doc.addEventListener("htmx:sendError", offerNewTab);
   doc.addEventListener("htmx:responseError", offerNewTab);
   if (window.ResizeObserver) {
-    new ResizeObserver(function () { sendHeight(false); }).observe(body);
+    var observer = new ResizeObserver(function () { sendHeight(false); });
+    observer.observe(body);
+    observer.observe(doc.getElementById("app") || body);
   }
   window.addEventListener("load", function () { sendHeight(false); });
   retargetLinks();
