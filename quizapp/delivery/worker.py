@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,27 @@ _wakeup = threading.Event()
 def notify() -> None:
     """New rows were committed: wake a sleeping in-process worker now rather than at its next poll."""
     _wakeup.set()
+
+
+_INSERT_ATTEMPT = insert(DeliveryAttempt)
+_FINISH_VALUES = {
+    "status": bindparam("status"),
+    "attempts": bindparam("attempts"),
+    "failures": bindparam("failures"),
+    "next_attempt_at": bindparam("next_attempt_at", type_=Delivery.next_attempt_at.type),
+    "lease_until": None,
+    "leased_by": None,
+    "steps_done": bindparam("steps_done", type_=Delivery.steps_done.type),
+    "delivered_at": bindparam("delivered_at", type_=Delivery.delivered_at.type),
+}
+# Only the worker that holds the lease may write the outcome; a row taken over by another is left alone.
+_OWNED = (
+    Delivery.id == bindparam("b_id"),
+    Delivery.leased_by == bindparam("b_worker"),
+    Delivery.status == "sending",
+)
+_FINISH = update(Delivery).where(*_OWNED).values(**_FINISH_VALUES, last_error=bindparam("last_error"))
+_FINISH_KEEP_ERROR = update(Delivery).where(*_OWNED).values(**_FINISH_VALUES)
 
 
 class LeaseLost(Exception):  # noqa: N818 - another worker owns the row now; this one stops touching it
@@ -102,6 +123,12 @@ class Worker:
         self.max_wait = max_wait
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.http = requests.Session()
+        if not any(
+            k.lower().endswith("_proxy") or k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")
+            for k in os.environ
+        ):
+            # Nothing to find in the environment; looking on every call costs more than a local call.
+            self.http.trust_env = False
         self.http.headers.pop("User-Agent", None)
         self.stats = Stats()
         self._stop = threading.Event()
@@ -261,6 +288,7 @@ class Worker:
             return []
         with Session(self.engine) as session:
             with session.begin():
+                self._relaxed_commit(session.connection())
                 now = utcnow()
                 candidates = (
                     select(Delivery.id)
@@ -306,6 +334,13 @@ class Worker:
             ]
         rows.sort(key=lambda r: r.id)
         return rows
+
+    def _relaxed_commit(self, conn) -> None:
+        """PostgreSQL: the worker's own writes need not wait for the disk. A crash may forget the last few
+        claims or results; those rows are then sent again (at least once), and the leads themselves were
+        committed durably by the request that stored them."""
+        if self._postgres:
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
     def release(self, rows: list[Claimed]) -> None:
         """Give back rows claimed but not sent (the worker is stopping): they are due again at once."""
@@ -413,40 +448,38 @@ class Worker:
     ) -> None:
         last = http.calls[-1] if http.calls else None
         made_calls = bool(http.calls)
-        with Session(self.engine) as session, session.begin():
-            if made_calls or decision.outcome not in ("deferred",):
-                session.execute(
-                    insert(DeliveryAttempt).values(
-                        delivery_id=row.id,
-                        started_at=started,
-                        duration_ms=duration_ms,
-                        status_code=last.status_code if last else None,
-                        outcome=decision.outcome,
-                        response_excerpt=last.excerpt if last else None,
-                        error=self._attempt_error(decision, http),
-                        worker=self.name,
-                    )
+        values: dict[str, Any] = {
+            "b_id": row.id,
+            "b_worker": self.name,
+            "status": decision.status,
+            "attempts": row.attempts + (1 if made_calls else 0),
+            "failures": decision.failures,
+            "next_attempt_at": decision.next_attempt_at,
+            "steps_done": steps.done,
+            "delivered_at": utcnow() if decision.outcome == "delivered" else None,
+            "last_error": None if decision.outcome == "delivered" else decision.error,
+        }
+        # The common path is two prepared Core statements in one short transaction.
+        with self.engine.begin() as conn, Session(bind=conn) as session:
+            self._relaxed_commit(conn)
+            if made_calls or decision.outcome != "deferred":
+                conn.execute(
+                    _INSERT_ATTEMPT,
+                    {
+                        "delivery_id": row.id,
+                        "started_at": started,
+                        "duration_ms": duration_ms,
+                        "status_code": last.status_code if last else None,
+                        "outcome": decision.outcome,
+                        "response_excerpt": last.excerpt if last else None,
+                        "error": self._attempt_error(decision, http),
+                        "worker": self.name,
+                    },
                 )
-            values: dict[str, Any] = {
-                "status": decision.status,
-                "attempts": row.attempts + (1 if made_calls else 0),
-                "failures": decision.failures,
-                "next_attempt_at": decision.next_attempt_at,
-                "lease_until": None,
-                "leased_by": None,
-                "steps_done": steps.done,
-            }
-            if decision.outcome == "delivered":
-                values["delivered_at"] = utcnow()
-                values["last_error"] = None
-            elif decision.error:
-                values["last_error"] = decision.error
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == row.id, Delivery.leased_by == self.name, Delivery.status == SENDING)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+            if decision.outcome == "delivered" or decision.error:
+                conn.execute(_FINISH, values)
+            else:  # keep the last error of an earlier attempt
+                conn.execute(_FINISH_KEEP_ERROR, values)
             if cache.changes:
                 merged = dstate.merge_cache(session, row.destination, cache.changes, fingerprint)
                 if row.destination in self._caches:  # the rest of this batch sees the new ids too
@@ -457,6 +490,7 @@ class Worker:
                 dstate.set_status(
                     session, row.destination, decision.destination_status, decision.error, fingerprint
                 )
+            session.flush()
 
     @staticmethod
     def _attempt_error(decision: Decision, http: Http) -> str | None:

@@ -1,4 +1,4 @@
-"""`quizapp deliveries` (list, show, retry, replay, resume, check, new-secret) and `quizapp worker --drain`."""
+"""`quizapp deliveries` (list, show, retry, replay, resume, check, new-secret) and `quizapp worker`."""
 
 from __future__ import annotations
 
