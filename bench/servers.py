@@ -50,11 +50,19 @@ class Server:
         raise ServerFailed(f"{self.name} did not answer on port {self.port} within {timeout:.0f} s:\n"
                            f"{self.log_tail()}")
 
-    def wait_for_workers(self, count: int, timeout: float = 30.0) -> None:
-        """Gunicorn answers as soon as its first worker is up; measure only once all of them are."""
+    def wait_until_ready(self, workers: int, timeout: float = 60.0) -> None:
+        """Gunicorn answers as soon as its first worker is up, while the others may still be loading the
+        app: wait until every worker is there and the processes have gone quiet (under 5% of a CPU)."""
         deadline = time.monotonic() + timeout
-        while len(self.workers()) < count and time.monotonic() < deadline:
+        while len(self.workers()) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
+        used = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()
+            if now - used < 0.025:
+                return
+            used = now
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -105,6 +113,16 @@ def _stat_fields(pid: int) -> list[str] | None:
         return None
     # The command name is in parentheses and may hold spaces; fields after it are plain.
     return raw[raw.rfind(")") + 2:].split()
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time all processes on the machine have used (user, nice, system, irq, steal), from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICK
 
 
 def _children(pid: int) -> list[int]:
