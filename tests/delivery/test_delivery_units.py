@@ -322,3 +322,17 @@ def test_expired_lease_is_claimed_again(delivery_app, leads_for, receiver):
     for row in claimed:
         assert dead_worker.process(row, dead_worker.destinations()) is None
     assert len(receiver.calls()) == 3
+
+
+def test_the_sample_in_the_docs_is_a_valid_file():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "delivery.md").read_text()
+    sample = json.loads(re.search(r"```json\n(\{\n  \"destinations\".*?)\n```", text, re.S).group(1))
+    config = parse_destinations(sample, "docs/delivery.md")
+    assert [(d.name, d.type) for d in config.destinations.values()] == [
+        ("zapier", "webhook"), ("systeme", "systemeio"), ("kit", "kit"), ("mailchimp", "mailchimp"),
+        ("brevo", "brevo")]
+    assert [name for name, _ in config.for_quiz("funnel-leak")] == ["zapier", "systeme", "brevo"]
+    assert [name for name, _ in config.for_quiz("cost-per-lead")] == ["zapier"]
