@@ -215,6 +215,12 @@
   doc.addEventListener("keydown", function (e) {
     if (e.key === "Escape") post({ type: "escape" });
   });
+  // Steps replace the frame's address rather than push it: pushed entries would pile up in the host
+  // page's back button (frames share the page's history).
+  doc.addEventListener("htmx:beforeHistoryUpdate", function (e) {
+    var update = e.detail && e.detail.history;
+    if (update && update.type === "push") update.type = "replace";
+  });
   doc.addEventListener("htmx:beforeRequest", function (e) {
     verb = e.detail && e.detail.requestConfig ? e.detail.requestConfig.verb : null;
   });

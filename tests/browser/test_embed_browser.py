@@ -152,6 +152,7 @@ def test_inline_on_desktop_keyboard_and_mouse_to_a_stored_lead(desktop, page_in,
     frame = quiz_frame(page)
     screen(frame, "landing")
     wait_for_event(page, "quiz:ready")
+    entries = page.evaluate("history.length")
     assert_height_tracks(page, frame)
     check_axe(frame)
     shots(page, "landing")
@@ -214,6 +215,8 @@ def test_inline_on_desktop_keyboard_and_mouse_to_a_stored_lead(desktop, page_in,
     assert source == {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "spring",
                       "page": f"{post}?{UTM}", "referrer": f"{host_site.base}/search.html", "embed": "1"}
     assert result.get_attribute("data-outcome") == "nurture"
+    # Eleven steps inside the frame added nothing to the blog's back button.
+    assert page.evaluate("history.length") == entries
 
     # What the blog heard, in order; the lead event carries outcome, score and tags, never the email.
     assert names(events) == ["quiz:ready", "quiz:start", *["quiz:step"] * 10, "quiz:gate", "quiz:lead",
@@ -323,7 +326,8 @@ def test_popup_on_a_phone_by_touch_with_escape_and_reopen(phone, page_in, host_s
 
 def test_inline_on_a_phone_keeps_its_height_as_the_text_wraps(phone, page_in, host_site, quiz_server, shots):
     base = quiz_server.base
-    host_site.add("/narrow.html", '<div data-quizapp="funnel-leak"></div>', base)
+    host_site.add("/narrow.html", '<div data-quizapp="funnel-leak"></div><div style="height:1200px"></div>',
+                  base)
     page = page_in(phone)
     page.goto(host_site.base + "/narrow.html")
     frame = quiz_frame(page)
@@ -333,6 +337,15 @@ def test_inline_on_a_phone_keeps_its_height_as_the_text_wraps(phone, page_in, ho
     screen(frame, "question", 1)
     assert_height_tracks(page, frame)
     shots(page, "phone-inline-question-1")
+    # The reader scrolled past the top of the quiz to reach Next; the new question is brought into view.
+    frame.locator('label:has(input[value="seo"])').tap()
+    page.evaluate("window.scrollBy(0, 300)")
+    assert page.eval_on_selector(FRAME, "e => e.getBoundingClientRect().top") < -100
+    frame.locator("form button[type=submit]").tap()
+    screen(frame, "question", 2)
+    page.wait_for_function(f"document.querySelector('{FRAME}').getBoundingClientRect().top >= 0")
+    frame.locator("a.back").tap()
+    screen(frame, "question", 1)
     tall = assert_height_tracks(page, frame)
     # A page styled to fill the viewport must not hold the frame at its old height (nor grow it).
     frame.evaluate("document.documentElement.style.minHeight = document.body.style.minHeight = '100vh'")
@@ -439,6 +452,14 @@ def test_popup_on_desktop_closes_on_the_backdrop(desktop, page_in, host_site, qu
     assert not page.evaluate("document.querySelector('h1').inert")
     assert page.evaluate("document.activeElement.className") == "quizapp-button"
 
+    # The same from script: a popup opened by the page's own code, closed with Escape.
+    page.evaluate("quizapp.popup('lead-magnet-readiness', {title: 'Readiness'}).open()")
+    page.wait_for_selector("[role=dialog][aria-label=Readiness]")
+    screen(quiz_frame(page, "[role=dialog][aria-label=Readiness] iframe"), "landing")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog][aria-label=Readiness]", state="hidden")
+    assert names(received(page))[-1] == "quiz:close"
+
 
 def test_calculator_inline_live_result_gate_and_lead(desktop, page_in, host_site, quiz_server, database_url,
                                                      shots):
@@ -451,6 +472,7 @@ def test_calculator_inline_live_result_gate_and_lead(desktop, page_in, host_site
     frame = quiz_frame(page)
     screen(frame, "landing")
     wait_for_event(page, "quiz:ready")
+    entries = page.evaluate("history.length")
     assert_height_tracks(page, frame)
     check_axe(frame)
     shots(page, "calculator-landing")
@@ -474,6 +496,7 @@ def test_calculator_inline_live_result_gate_and_lead(desktop, page_in, host_site
     check_axe(frame)
     shots(page, "calculator-result")
 
+    assert page.evaluate("history.length") == entries  # the steps replaced the frame's address
     sub, _lead, source = stored(database_url, email)
     assert (source["utm_source"], source["utm_campaign"], source["embed"]) == ("podcast", "cpl", "1")
     assert sub.values["cost_per_lead"]["display"] == "$30.00"
