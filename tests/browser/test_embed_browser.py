@@ -139,7 +139,7 @@ def answer_by_pointer(frame, values: list[str], touch: bool = False) -> None:
 
 # -- the tests ----------------------------------------------------------------------------------------
 
-def test_inline_on_desktop_keyboard_and_mouse_to_a_stored_lead(desktop, page_in, host_site, quiz_server,
+def test_inline_on_desktop_by_keyboard_only_to_a_stored_lead(desktop, page_in, host_site, quiz_server,
                                                                 database_url, shots):
     base = quiz_server.base
     host_site.add("/search.html", f'<a id="result" href="/post.html?{UTM}">Funnel leaks, explained</a>', base)
@@ -160,7 +160,8 @@ def test_inline_on_desktop_keyboard_and_mouse_to_a_stored_lead(desktop, page_in,
     # Third-party cookies really are blocked in this browser: the frame cannot keep one.
     assert frame.evaluate("document.cookie = 'probe=1; SameSite=None; Secure; path=/'; document.cookie") == ""
 
-    # Keyboard only from the blog's page into the quiz and through the first five questions.
+    # Keyboard only, from the blog's page into the quiz and on to the result (the other tests use a mouse
+    # or touch).
     tab_until(page, frame, "el.matches('button[type=submit]')")
     page.keyboard.press("Enter")
     for n, qid in enumerate(FUNNEL_ORDER, start=1):
@@ -175,10 +176,7 @@ def test_inline_on_desktop_keyboard_and_mouse_to_a_stored_lead(desktop, page_in,
         if n in (1, 2):
             check_axe(frame)  # a multiple-choice and a single-choice screen
         shots(page, f"question-{n}")
-        if n <= 5:
-            answer_by_keyboard(page, frame, FUNNEL_PATH[qid])
-        else:
-            answer_by_pointer(frame, FUNNEL_PATH[qid])
+        answer_by_keyboard(page, frame, FUNNEL_PATH[qid])
 
     # The gate, by keyboard: a wrong email first, then the right one.
     screen(frame, "gate")
