@@ -277,6 +277,7 @@ def test_mailerlite_creates_groups_and_upserts_with_them(delivery_app, leads_for
             "status": "active",
         }
         assert fake.groups_of("ann@example.com") == ["quiz:mini", "tier:high", "hot-lead"]
+        assert fake.throttled == 0
 
 
 def test_activecampaign_syncs_contact_and_tags_without_commas(delivery_app, leads_for, platform_key):
@@ -285,6 +286,7 @@ def test_activecampaign_syncs_contact_and_tags_without_commas(delivery_app, lead
         destination = dest("activecampaign", fake.api)
         destination["mapping"] = {"tags": {"add": ["Funnel, leak"]}, "fields": {"2": "outcome"}}
         deliver(delivery_app, leads_for, destination, email="ann@example.com")
+        assert fake.throttled == 0  # the default spacing keeps within 5 requests a second
         assert fake.contacts["ann@example.com"]["fields"] == {"2": "high"}
         assert fake.tags_of("ann@example.com") == ["Quiz:Mini", "tier:high", "Funnel leak"]
         assert paths(fake).count("POST /api/3/tags") == 2

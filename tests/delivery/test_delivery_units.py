@@ -336,3 +336,26 @@ def test_the_sample_in_the_docs_is_a_valid_file():
         ("brevo", "brevo")]
     assert [name for name, _ in config.for_quiz("funnel-leak")] == ["zapier", "systeme", "brevo"]
     assert [name for name, _ in config.for_quiz("cost-per-lead")] == ["zapier"]
+
+
+def test_a_slow_worker_gives_up_rows_another_took_and_nothing_is_sent_twice(delivery_app, leads_for):
+    import threading
+
+    from tests.fakes.receiver import WebhookReceiver
+
+    with WebhookReceiver(delay=0.25) as rcv:
+        app = delivery_app([webhook(rcv.hook_url)], DELIVERY_LEASE_SECONDS=0.6)
+        leads_for(app)(5)
+        slow, quick = worker_for(app, name="slow", batch_size=5), worker_for(app, name="quick", batch_size=1)
+        batch = slow.claim(slow.destinations())
+        assert len(batch) == 5
+        other = threading.Thread(target=quick.drain, kwargs={"timeout": 5})
+        other.start()
+        outcomes = [slow.process(row, slow.destinations()) for row in batch]
+        other.join()
+        calls = rcv.calls()
+    assert sorted(r.headers["webhook-id"] for r in calls) == sorted(r.message_id for r in rows(app))
+    assert [r.status for r in rows(app)] == ["delivered"] * 5
+    # The slow worker renewed the lease of the row it was sending and let go of the ones taken over.
+    assert outcomes[0] is not None and None in outcomes
+    assert slow.stats.outcomes["lease_lost"] == outcomes.count(None)
