@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from quizapp.definitions import question_types
@@ -42,11 +42,15 @@ def start(session: Session, definition, raw: dict, source: dict[str, Any]) -> Re
     return response
 
 
+# Built once: every visitor request runs it, and building the statement costs more than running it.
+_BY_PUBLIC_ID = (select(Response).options(joinedload(Response.submission))
+                 .where(Response.public_id == bindparam("public_id")))
+
+
 def find(session: Session, public_id: str) -> Response | None:
     """The response behind a public id, with its submission (every visitor page asks whether the
     response went through the gate) loaded in the same query."""
-    return session.scalar(select(Response).options(joinedload(Response.submission))
-                          .where(Response.public_id == public_id))
+    return session.scalar(_BY_PUBLIC_ID, {"public_id": public_id})
 
 
 @dataclass
