@@ -355,11 +355,32 @@ class MailchimpFake(Platform):
     ]
     merge_tags = {"FNAME", "LNAME"}
 
+    max_connections = 10
+
     def __init__(self, list_id: str = "a1b2c3", **kw):
         super().__init__(key=kw.pop("key", "0123456789abcdef-us14"), **kw)
         self.list_id = list_id
         self.members: dict[str, dict] = {}
         self.compliance: set[str] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.flight_lock = threading.Lock()
+
+    def handle(self, req: Request) -> Reply:
+        # The limit is on simultaneous connections, not on a request rate.
+        with self.flight_lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            over = self.in_flight > self.max_connections
+        try:
+            if over:
+                return self._problem(
+                    429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."
+                )
+            return super().handle(req)
+        finally:
+            with self.flight_lock:
+                self.in_flight -= 1
 
     @property
     def api(self) -> str:
