@@ -153,13 +153,13 @@ def deliver_flag(choice: str) -> tuple[str, str]:
 
 def expect(reply: Reply, status: int, what: str) -> Reply:
     if reply.status != status:
-        raise HTTPError(f"{what}: expected {status}, got {reply.status}: {reply.body[:200]!r}")
+        raise HTTPError(f"{what}: expected {status}, got {reply.status}: {reply.text[:200]!r}")
     return reply
 
 
 def landing_step(conn: Connection, _client: int) -> None:
     reply = expect(conn.get(f"/q/{SLUG}"), 200, "landing")
-    if b'data-quiz-step="landing"' not in reply.body and b"<form" not in reply.body:
+    if b'data-quiz-step="landing"' not in reply.text and b"<form" not in reply.text:
         raise HTTPError("landing page without its start form")
 
 
@@ -206,7 +206,7 @@ def step_get_step(visitors: Visitors, connections: int):
         i = next(cursors[client]) * 7  # spread the clients over visitors and questions
         token, n = tokens[i % len(tokens)], i % len(ANSWERS) + 1
         reply = expect(conn.get(f"/q/{SLUG}/r/{token}/step/{n}"), 200, f"step {n}")
-        if f'data-step="{n}"'.encode() not in reply.body:
+        if f'data-step="{n}"'.encode() not in reply.text:
             raise HTTPError(f"step {n} page does not show question {n}")
     return step
 
@@ -237,14 +237,14 @@ def result_step(visitors: Visitors, connections: int):
             raise PoolEmpty
         token = tokens[next(cursors[client]) * 7 % len(tokens)]
         reply = expect(conn.get(f"/q/{SLUG}/r/{token}/result"), 200, "result")
-        if b"Bench, your result" not in reply.body:
+        if b"Bench, your result" not in reply.text:
             raise HTTPError("result page without the visitor's first name")
     return step
 
 
 def bare_step(conn: Connection, _client: int) -> None:
     reply = expect(conn.get("/"), 200, "bare page")
-    if not reply.body.endswith(b"</html>"):
+    if not reply.text.endswith(b"</html>"):
         raise HTTPError("bare page truncated")
 
 
