@@ -336,3 +336,21 @@ def test_brevo_unknown_attribute_is_dead_lettered_with_the_message(delivery_app,
         destination["mapping"] = {"fields": {"nickname": "first_name"}}
         app = deliver(delivery_app, leads_for, destination)
     assert rows(app)[0].status == "dead" and "Attribute NICKNAME does not exist" in rows(app)[0].last_error
+
+
+def test_activecampaign_tag_created_meanwhile_by_another_worker_is_used(
+    delivery_app, leads_for, platform_key
+):
+    with ActiveCampaignFake() as fake:
+        original = fake.search_tags
+
+        def search_then_race(req):
+            reply = original(req)
+            if (req.query.get("search") or [""])[0] == "tier:high" and "77" not in fake.tags:
+                fake.tags["77"] = "Tier:High"  # another worker creates it right after our search
+            return reply
+
+        fake.search_tags = search_then_race
+        app = deliver(delivery_app, leads_for, dest("activecampaign", fake.api), email="ann@example.com")
+        assert fake.tags_of("ann@example.com") == ["quiz:mini", "Tier:High", "hot-lead"]
+    assert rows(app)[0].status == "delivered"

@@ -332,8 +332,12 @@ def test_the_sample_in_the_docs_is_a_valid_file():
     sample = json.loads(re.search(r"```json\n(\{\n  \"destinations\".*?)\n```", text, re.S).group(1))
     config = parse_destinations(sample, "docs/delivery.md")
     assert [(d.name, d.type) for d in config.destinations.values()] == [
-        ("zapier", "webhook"), ("systeme", "systemeio"), ("kit", "kit"), ("mailchimp", "mailchimp"),
-        ("brevo", "brevo")]
+        ("zapier", "webhook"),
+        ("systeme", "systemeio"),
+        ("kit", "kit"),
+        ("mailchimp", "mailchimp"),
+        ("brevo", "brevo"),
+    ]
     assert [name for name, _ in config.for_quiz("funnel-leak")] == ["zapier", "systeme", "brevo"]
     assert [name for name, _ in config.for_quiz("cost-per-lead")] == ["zapier"]
 

@@ -9,6 +9,7 @@ from marshmallow import fields
 
 from quizapp.delivery.adapters.base import URL, Adapter, Message, Settings, Steps, registry, split_email
 from quizapp.delivery.config import secret_field
+from quizapp.delivery.http import Permanent
 
 
 def ac_tag(name: str) -> str:
@@ -68,19 +69,19 @@ class ActiveCampaign(Adapter):
         # An account may hold thousands of tags: search for the ones needed instead of listing them all.
         out: dict[str, Any] = {}
         for name in names:
-            if self.cache.get("tags", name.lower()) is not None:
-                continue
-            found = self.http.request(
-                "GET",
-                f"{self.base_url}/tags",
-                step=f"find tag {name}",
-                params={"search": name},
-                headers=self._headers(),
-            ).json()
-            for tag in found.get("tags") or []:
-                if tag["tag"].lower() == name.lower():
-                    out[tag["tag"]] = tag["id"]
+            if self.cache.get("tags", name.lower()) is None:
+                out.update(self._search(name))
         return out
+
+    def _search(self, name: str) -> dict[str, Any]:
+        found = self.http.request(
+            "GET",
+            f"{self.base_url}/tags",
+            step=f"find tag {name}",
+            params={"search": name},
+            headers=self._headers(),
+        ).json()
+        return {t["tag"]: t["id"] for t in found.get("tags") or [] if t["tag"].lower() == name.lower()}
 
     def _create_tag(self, name: str) -> Any:
         r = self.http.request(
@@ -89,5 +90,12 @@ class ActiveCampaign(Adapter):
             step=f"create tag {name}",
             headers=self._headers(),
             json={"tag": {"tag": name, "tagType": "contact", "description": ""}},
+            expect=(422,),
         )
-        return r.json()["tag"]["id"]
+        if r.status_code != 422:
+            return r.json()["tag"]["id"]
+        # Refused: usually because another worker created the same tag a moment ago.
+        found = {k.lower(): v for k, v in self._search(name).items()}
+        if name.lower() in found:
+            return found[name.lower()]
+        raise Permanent(f"422 from POST {self.base_url}/tags: {r.text[:300]}", 422, r.text)
