@@ -110,7 +110,18 @@ def shots(request):
     def _shot(page, name: str) -> Path:
         count[0] += 1
         path = folder / f"{count[0]:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        viewport = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        if page.query_selector("[role=dialog]:visible") or height <= viewport["height"]:
+            page.screenshot(path=str(path))
+            return path
+        # A full-page capture leaves the part of an iframe below the first screen unpainted; a viewport
+        # as tall as the page paints all of it (the frame's width, hence its height, stays the same).
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        try:
+            page.screenshot(path=str(path))
+        finally:
+            page.set_viewport_size(viewport)
         return path
 
     return _shot
