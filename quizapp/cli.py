@@ -103,6 +103,14 @@ def _report(app, quiet: bool = False) -> int:
     return broken
 
 
+def _as_error(line: str) -> str:
+    """'file: $.path: message' -> 'file: $.path: error: message', the form validate prints."""
+    import re
+
+    found = re.match(r"^(.*?: \$\S*): (.*)$", line, re.S)
+    return f"{found.group(1)}: error: {found.group(2)}" if found else line
+
+
 def _shown(path: Path) -> str:
     """A path as the creator would type it: relative to the current folder when it is inside it."""
     try:
@@ -117,7 +125,9 @@ def _shown(path: Path) -> str:
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
     """Check definition files (default: the quizzes folder). Exits 1 on any error."""
     from quizapp.config import Defaults
-    from quizapp.definitions import load_file
+    from quizapp.definitions import Problem, load_file
+    from quizapp.delivery import destinations_for
+    from quizapp.delivery.config import DestinationsError, check_definition
 
     if not paths:
         folder = Path(os.environ.get("QUIZAPP_QUIZZES_DIR", Defaults.QUIZZES_DIR))
@@ -129,10 +139,22 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
         else:
             files.append(p)
     errors = warnings = 0
+    destinations = None
+    try:
+        app = _app()
+        destinations = destinations_for(app)
+        app.extensions["quizapp.engine"].dispose()
+    except DestinationsError as err:
+        for line in err.problems:
+            click.echo(_as_error(line))
+        errors += len(err.problems)
     slugs: dict[str, str] = {}
     for f in files:
         shown = _shown(f)
         item = load_file(f, display=shown)
+        if item.definition is not None and destinations is not None:
+            for path, message, severity in check_definition(item.definition, destinations):
+                item.problems.append(Problem(shown, path, message, severity))
         for problem in item.problems:
             click.echo(str(problem))
         if item.definition is not None:

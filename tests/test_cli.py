@@ -57,3 +57,25 @@ def test_leads_export(app, client, monkeypatch, database_url, quizzes_dir):
     csv_out = CliRunner().invoke(cli, ["leads", "export"]).output.splitlines()
     assert csv_out[0].startswith("submitted_at,quiz,email,first_name,outcome,score")
     assert ",funnel-leak,ex@example.com,Ann,nurture,16,28,57.14,," in csv_out[1]
+
+
+def test_validate_checks_the_destinations_a_quiz_names(tmp_path, monkeypatch):
+    destinations = write_json(tmp_path, "destinations.json", {"destinations": [
+        {"name": "hook", "type": "webhook", "settings": {"url": "http://127.0.0.1:9/h", "secret_env": "HOOK_SECRET"}}]})
+    monkeypatch.setenv("QUIZAPP_DESTINATIONS_FILE", str(destinations))
+    quizzes = tmp_path / "q"
+    quizzes.mkdir()
+    path = write_json(quizzes, "mini.json", minimal_quiz(destinations=["hook", "kitt"]))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith(
+        f"{path}: $.destinations[1].name: warning: destination 'kitt' is not configured")
+
+
+def test_validate_reports_a_broken_destinations_file(tmp_path, monkeypatch):
+    destinations = write_json(tmp_path, "destinations.json", {"destinations": [{"name": "x", "type": "fax"}]})
+    monkeypatch.setenv("QUIZAPP_DESTINATIONS_FILE", str(destinations))
+    path = write_json(tmp_path, "mini.json", minimal_quiz())
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert f"{destinations}: $.destinations[0].type: error:" in result.output
