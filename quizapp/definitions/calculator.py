@@ -17,6 +17,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from quizapp.definitions.contrast import check_theme
 from quizapp.definitions.loader import register_checks
 from quizapp.definitions.model import CallToAction, Threshold, freeze
 from quizapp.definitions.schemas import (
@@ -535,6 +536,7 @@ def check_calculator(calc: Calculator) -> list[tuple[list[Any], str, str]]:
             out.append((["lead_score", "thresholds", i, "max"], "max is smaller than min", "error"))
     if calc.lead_thresholds and not any(r.lead_points for r in calc.rules):
         out.append((["lead_score"], "no rule gives lead_points, so the lead score is always 0", "warning"))
+    out += check_theme(calc.theme)
     # Late import: the engine builds on these definitions.
     from quizapp.engine.calculator import run_example
 

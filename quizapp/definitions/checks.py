@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from quizapp.definitions import question_types
+from quizapp.definitions.contrast import check_theme
 from quizapp.definitions.model import Condition, Quiz
 
 Found = list[tuple[list[Any], str, str]]  # (path, message, severity)
@@ -22,6 +23,7 @@ def check_quiz(quiz: Quiz) -> Found:
     out += _scoring(quiz)
     out += _lead_score(quiz)
     out += _variables(quiz)
+    out += check_theme(quiz.theme)
     return out
 
 
