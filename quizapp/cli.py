@@ -225,7 +225,6 @@ def leads() -> None:
 def leads_export(slug: str | None, fmt: str, output) -> None:
     """Write every submission with its lead, tags, outcome, score and source."""
     from quizapp.services.exports import submission_rows
-
     from quizapp.store import get_session
 
     with _app_context():

@@ -7,7 +7,6 @@ Adding a type means one class here, one partial template ``templates/questions/_
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar

@@ -6,9 +6,9 @@ Rules, as documented in the README:
   the best allowed set of a multiple choice), never the sum of all options.
 - Tiers model: the outcome is the tier whose inclusive [min, max] holds the total.
 - Categories model: the score is the sum of all category weights earned and its maximum the sum of the
-  categories' maxima (an overall health figure); the outcome is the category with the highest (or lowest, with "pick": "lowest")
-  weighted sum, or percent of its maximum with "compare": "percent". A tie goes to the category listed
-  first in `scoring.tie_break`, or else first in `categories`.
+  categories' maxima (an overall health figure); the outcome is the category with the highest (or
+  lowest, with "pick": "lowest") weighted sum, or percent of its maximum with "compare": "percent".
+  A tie goes to the category listed first in `scoring.tie_break`, or else first in `categories`.
 - Tags, in order: the quiz's own, each chosen option's and band's, the outcome's, the lead-score
   thresholds'. Duplicates are dropped, first place kept.
 """

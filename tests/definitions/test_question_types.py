@@ -15,7 +15,8 @@ def test_parse_decimal_reads_plain_numbers(text, value):
     assert parse_decimal(text) == value
 
 
-@pytest.mark.parametrize("text", ["1,5", "1,50", "12,34.5", "abc", "1.2.3", "", "NaN", "Infinity", "1e5", "1,2345", "."])
+@pytest.mark.parametrize("text", ["1,5", "1,50", "12,34.5", "abc", "1.2.3", "", "NaN", "Infinity", "1e5", "1,2345",
+                                  "."])
 def test_parse_decimal_refuses_what_it_would_have_to_guess(text):
     with pytest.raises(ParseError):
         parse_decimal(text)
