@@ -17,10 +17,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from quizapp.definitions.calculator import Calculator
-from quizapp.services import calculators, events, leads
+from quizapp.services import calculators, events
 from quizapp.store import get_session
 from quizapp.web import public
 from quizapp.web.forms import GateForm
@@ -138,13 +137,7 @@ def calculate(slug: str, token: str):
     if not gate_ok:
         session.commit()  # the new figures are kept while the visitor fixes the gate
         return _page(calc, computed, action=action, status=422, token=token, embed=embed, gate_form=gate_form)
-    try:
-        leads.capture(session, response, calc, first_name=gate_form.first_name.data,
-                      email=gate_form.email.data, consent=bool(gate_form.consent.data))
-        session.commit()
-    except IntegrityError:
-        # A double click raced us: the other request stored this response's lead; show its result.
-        session.rollback()
+    public.store_lead(session, response, calc, gate_form)
     return redirect(url_for("public.result", slug=slug, token=token), 303)
 
 

@@ -153,6 +153,17 @@ def step(slug: str, token: str, n: int):
                   embed=response.source.get("embed") == "1")
 
 
+def store_lead(session, response, definition, form: GateForm) -> None:
+    """Capture the lead from a valid gate form and commit. A double click that lost the race finds the
+    other request's lead already stored, and goes on to the same result."""
+    try:
+        leads.capture(session, response, definition, first_name=form.first_name.data, email=form.email.data,
+                      consent=bool(form.consent.data))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
 @bp.route("/q/<slug>/r/<token>/gate", methods=["GET", "POST"])
 def gate(slug: str, token: str):
     response, definition = load_response(slug, token)
@@ -166,13 +177,7 @@ def gate(slug: str, token: str):
     form = GateForm(consent_required=bool(consent and consent.required), formdata=request.form or None)
     session = get_session()
     if request.method == "POST" and form.validate():
-        try:
-            leads.capture(session, response, definition, first_name=form.first_name.data,
-                          email=form.email.data, consent=bool(form.consent.data))
-            session.commit()
-        except IntegrityError:
-            # A double click raced us: the other request stored this response's lead; show its result.
-            session.rollback()
+        store_lead(session, response, definition, form)
         return redirect(url_for("public.result", slug=slug, token=token), 303)
     if request.method == "GET":
         events.record(session, definition.slug, "gate_view", response.id)
