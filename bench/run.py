@@ -401,6 +401,13 @@ def print_report(args, rows: list[Row], stored: dict, notes: list[str]) -> None:
     verdict = "met" if ratios and worst >= 0.6 else "NOT met"
     print(f"target: quiz steps ({', '.join(TARGET_ROWS)}) at 0.60x the bare page or better: {verdict} "
           f"(lowest {worst:.2f}x)")
+    bare_cpu = [row.server_ms_per_request for row in rows if row.result.name in BARE_ROWS]
+    if bare_cpu:
+        cost = sum(bare_cpu) / len(bare_cpu)
+        shares = ", ".join(f"{row.result.name} {cost / row.server_ms_per_request:.2f}x" for row in rows
+                           if row.result.name in TARGET_ROWS and row.server_ms_per_request > 0)
+        print(f"by server CPU per request (what a CPU-bound machine would allow; less sensitive to other "
+              f"load): {shares}")
     outcomes = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(stored["outcomes"].items(), key=str))
     print(f"stored: {stored['submissions']} submissions and {stored['leads']} leads for "
           f"{stored['gate_redirects']} gate redirects (outcomes {outcomes or 'none'})")
