@@ -83,10 +83,17 @@ def _condition(cond: Condition, earlier: dict, everywhere: set[str]) -> Found:
     return []
 
 
+def sound(quiz: Quiz) -> list:
+    """Questions whose own configuration is valid: only these are walked for best and least answers
+    (a scale from -10^18 to 10^18 is reported, never enumerated)."""
+    return [q for q in quiz.questions if not question_types.get(q.type).problems(q)]
+
+
 def score_range(quiz: Quiz) -> tuple[Decimal, Decimal]:
     """The lowest and highest total any path through the quiz can reach (conditions ignored)."""
-    low = sum((question_types.get(q.type).least(q) for q in quiz.questions), Decimal(0))
-    high = sum((question_types.get(q.type).best(q)[0] for q in quiz.questions), Decimal(0))
+    questions = sound(quiz)
+    low = sum((question_types.get(q.type).least(q) for q in questions), Decimal(0))
+    high = sum((question_types.get(q.type).best(q)[0] for q in questions), Decimal(0))
     return low, high
 
 
@@ -141,7 +148,7 @@ def _scoring(quiz: Quiz) -> Found:
         if not quiz.categories:
             out.append((["categories"], "the categories model needs a list of categories", "error"))
         best: dict[str, Decimal] = {}
-        for q in quiz.questions:
+        for q in sound(quiz):
             for cat, w in question_types.get(q.type).best(q)[1].items():
                 best[cat] = best.get(cat, Decimal(0)) + w
         for i, cat in enumerate(quiz.categories):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -45,37 +46,88 @@ class Loaded:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+log = logging.getLogger("quizapp.definitions")
+
+
+def _depth(data: Any) -> int:
+    """How deeply objects and lists nest (iteratively, so no depth can overflow the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def load_data(data: Any, file: str = "<definition>") -> Loaded:
-    """Validate parsed JSON and build the definition; problems carry file and JSON path."""
+    """Validate parsed JSON and build the definition; problems carry file and JSON path. Whatever the
+    file holds, this returns problems rather than raising, so one file never stops the others."""
     if not isinstance(data, dict):
         return Loaded(file, None, [Problem(file, "$", "the file must hold one JSON object")], data)
+    if _depth(data) > MAX_DEPTH:
+        return Loaded(file, None, [Problem(file, "$", f"objects and lists nest more than {MAX_DEPTH} levels deep")],
+                      data)
     kind = data.get("kind")
-    if kind not in KIND_SCHEMAS:
+    if not isinstance(kind, str) or kind not in KIND_SCHEMAS:
+        found = " (missing)" if kind is None else f" (found {kind!r})"
         return Loaded(file, None, [Problem(file, "$.kind", f"'kind' must be one of: {', '.join(sorted(KIND_SCHEMAS))}"
-                                           + (f" (found {kind!r})" if kind is not None else " (missing)"))], data)
+                                           + found)], data)
     try:
         definition = KIND_SCHEMAS[kind]().load(data)
     except ValidationError as err:
         problems = [Problem(file, path, msg) for path, msg in flatten_messages(err.messages)]
         return Loaded(file, None, problems, data)
-    problems = [Problem(file, json_path(path), msg, severity) for path, msg, severity in CHECKS[kind](definition)]
+    except Exception as err:  # a value no schema foresaw must not take the catalog down
+        log.exception("definition %s could not be loaded", file)
+        return Loaded(file, None, [Problem(file, "$", f"could not be loaded: {type(err).__name__}: {err}")], data)
+    try:
+        found = CHECKS[kind](definition)
+    except Exception as err:
+        log.exception("definition %s could not be checked", file)
+        return Loaded(file, None, [Problem(file, "$", f"could not be checked: {type(err).__name__}: {err}")], data)
+    problems = [Problem(file, json_path(path), msg, severity) for path, msg, severity in found]
     if any(p.severity == "error" for p in problems):
         return Loaded(file, None, problems, data)
     definition = replace(definition, content_hash=content_hash(data), source_file=file)
     return Loaded(file, definition, problems, data)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key!r} appears twice in one object (only one of them can count)")
+        out[key] = value
+    return out
+
+
 def load_file(path: Path, display: str | None = None) -> Loaded:
     name = display or path.name
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return Loaded(name, None, [Problem(name, "$", f"the file is larger than {MAX_FILE_BYTES // 1024} KB")])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         return Loaded(name, None, [Problem(name, "$", f"cannot read the file: {err}")])
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
         return Loaded(name, None, [Problem(name, "$", f"not valid JSON: {err.msg} at line {err.lineno}, "
                                                       f"column {err.colno}")])
+    except _DuplicateKey as err:
+        return Loaded(name, None, [Problem(name, "$", str(err))])
+    except RecursionError:
+        return Loaded(name, None, [Problem(name, "$", f"objects and lists nest more than {MAX_DEPTH} levels deep")])
+    except ValueError as err:  # e.g. an integer with thousands of digits
+        return Loaded(name, None, [Problem(name, "$", f"not valid JSON: {err}")])
     return load_data(data, name)
 
 

@@ -224,8 +224,8 @@ class Scale(QuestionType):
 
     name = "scale"
     schema_fields = {
-        "min": fields.Integer(required=True),
-        "max": fields.Integer(required=True),
+        "min": fields.Integer(required=True, validate=validate.Range(min=-1000, max=1000)),
+        "max": fields.Integer(required=True, validate=validate.Range(min=-1000, max=1000)),
         "min_label": fields.String(),
         "max_label": fields.String(),
         "points_per_unit": fields.Decimal(),

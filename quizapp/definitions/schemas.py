@@ -30,11 +30,11 @@ from quizapp.definitions.model import (
     freeze,
 )
 
-IDENT = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$",
+IDENT = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z",
                         error="use letters, digits, '-' or '_', starting with a letter (at most 64)")
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$", error="use lower-case letters, digits and '-'")
-TAG = validate.Regexp(r"^[^,\n]{1,80}$", error="a tag is 1 to 80 characters, without commas or new lines")
-COLOUR = validate.Regexp(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$", error="use a colour like #2754c5")
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}\Z", error="use lower-case letters, digits and '-'")
+TAG = validate.Regexp(r"^[^,\n\r]{1,80}\Z", error="a tag is 1 to 80 characters, without commas or new lines")
+COLOUR = validate.Regexp(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z", error="use a colour like #2754c5")
 URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 
 
@@ -285,7 +285,7 @@ class ThemeSchema(Strict):
     primary = fields.String(load_default=Theme.primary, validate=COLOUR)
     background = fields.String(load_default=Theme.background, validate=COLOUR)
     text = fields.String(load_default=Theme.text, validate=COLOUR)
-    radius = fields.String(load_default=Theme.radius, validate=validate.Regexp(r"^\d{1,2}px$"))
+    radius = fields.String(load_default=Theme.radius, validate=validate.Regexp(r"^\d{1,2}px\Z"))
 
     @post_load
     def make(self, d, **kwargs):
@@ -303,7 +303,7 @@ class DestinationRefField(fields.Field):
         raise ValidationError("a destination is a name, or an object with a 'name'")
 
 
-ORIGIN = re.compile(r"^(\*|https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?)$")
+ORIGIN = re.compile(r"^(\*|https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?)\Z")
 
 
 class OriginField(fields.String):
@@ -328,7 +328,7 @@ class CommonSchema(Strict):
     gate = fields.Nested(GateSchema, load_default=lambda: Gate())
     tags = Tags(load_default=list)
     theme = fields.Nested(ThemeSchema, load_default=lambda: Theme())
-    locale = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2}([_-][A-Z]{2})?$"))
+    locale = fields.String(load_default="en", validate=validate.Regexp(r"^[a-z]{2}([_-][A-Z]{2})?\Z"))
     embed_origins = fields.List(OriginField(), load_default=list)
     destinations = fields.List(DestinationRefField(), load_default=list)
 
