@@ -105,6 +105,15 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(s.replace(",", ""))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def plain_text(value: str) -> str:
+    """What a visitor typed, without control characters (PostgreSQL refuses NUL in text, and none of them
+    means anything in a name or an answer), with runs of white space folded to one space."""
+    return " ".join(_CONTROL.sub("", value or "").split())
+
+
 def _option_schema():
     from quizapp.definitions.schemas import OptionSchema
 
@@ -358,7 +367,7 @@ class ShortText(QuestionType):
     }
 
     def parse(self, q, raw):
-        text = " ".join((raw[0] if raw else "").split())
+        text = plain_text(raw[0] if raw else "")
         if not text:
             if q.required:
                 raise ParseError("Please write an answer.")

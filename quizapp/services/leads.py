@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quizapp.definitions.question_types import plain_text
 from quizapp.delivery import outbox
 from quizapp.services import events
 from quizapp.services.facts import facts_for
@@ -34,7 +35,7 @@ def normalise_email(raw: str) -> tuple[str, str]:
 
 
 def clean_name(raw: str) -> str:
-    return " ".join((raw or "").split())[:100]
+    return plain_text(raw)[:100]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from quizapp.definitions import question_types
-from quizapp.definitions.question_types import ParseError
+from quizapp.definitions.question_types import ParseError, plain_text
 from quizapp.engine.flow import first_open_step, visible_questions
 from quizapp.services import events, versions
 from quizapp.store.models import Response
@@ -23,8 +23,8 @@ def clean_source(values: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in (*SOURCE_KEYS, "referrer", "page"):
         value = values.get(key)
-        if isinstance(value, str) and value.strip():
-            value = value.strip()[:500]
+        if isinstance(value, str) and plain_text(value):
+            value = plain_text(value)[:500]
             if key in ("referrer", "page") and urlsplit(value).scheme not in ("http", "https"):
                 continue
             out[key] = value

@@ -23,19 +23,19 @@ def version_id(session: Session, definition, raw: dict) -> int:
             return _known[key]
     found = session.scalar(select(QuizVersion.id).where(QuizVersion.slug == definition.slug,
                                                         QuizVersion.content_hash == definition.content_hash))
-    if found is None:
-        try:
-            with session.begin_nested():
-                row = QuizVersion(slug=definition.slug, kind=definition.kind,
-                                  content_hash=definition.content_hash, definition=raw)
-                session.add(row)
-            found = row.id
-        except IntegrityError:  # another process stored the same version first
-            found = session.scalar(select(QuizVersion.id).where(
-                QuizVersion.slug == definition.slug, QuizVersion.content_hash == definition.content_hash))
-    with _lock:
-        _known[key] = found
-    return found
+    if found is not None:
+        with _lock:  # only a row seen committed is remembered: one this request inserts may be rolled back
+            _known[key] = found
+        return found
+    try:
+        with session.begin_nested():
+            row = QuizVersion(slug=definition.slug, kind=definition.kind,
+                              content_hash=definition.content_hash, definition=raw)
+            session.add(row)
+        return row.id
+    except IntegrityError:  # another process stored the same version first
+        return session.scalar(select(QuizVersion.id).where(
+            QuizVersion.slug == definition.slug, QuizVersion.content_hash == definition.content_hash))
 
 
 def forget_cache() -> None:

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from quizapp.definitions.question_types import plain_text
 from quizapp.services.leads import InvalidEmail, normalise_email
 
 
@@ -34,6 +35,10 @@ class GateForm(VisitorForm):
     def __init__(self, consent_required: bool, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._consent_required = consent_required
+
+    def validate_first_name(self, field):
+        if not plain_text(field.data or ""):
+            raise ValidationError("Please enter your first name.")
 
     def validate_consent(self, field):
         if self._consent_required and not field.data:
