@@ -41,8 +41,17 @@ class Defaults:
     SEND_FILE_MAX_AGE_DEFAULT = 3600
 
 
-def _coerce(raw: str):
-    """Environment values are strings; accept JSON literals (numbers, booleans, lists) where they parse."""
+# Settings that are always text, whatever they look like: a password of digits stays a string.
+TEXT_SETTINGS = {"SECRET_KEY", "DATABASE_URL", "QUIZZES_DIR", "DESTINATIONS_FILE", "TIMEZONE", "PUBLIC_URL",
+                 "ADMIN_PASSWORD", "API_TOKEN", "HOST"}
+SECRET_SUFFIXES = ("_PASSWORD", "_TOKEN", "_SECRET", "_KEY", "_URL", "_FILE", "_DIR")
+
+
+def _coerce(key: str, raw: str):
+    """Environment values are strings. Settings that are text stay text; others accept JSON literals
+    (numbers, booleans, lists), and fall back to the text when it isn't one."""
+    if key in TEXT_SETTINGS or key.endswith(SECRET_SUFFIXES):
+        return raw
     try:
         return json.loads(raw)
     except ValueError:
@@ -54,7 +63,8 @@ def load_config(app, test_config: dict | None = None) -> None:
     app.config.from_pyfile("config.py", silent=True)
     for key, raw in os.environ.items():
         if key.startswith("QUIZAPP_"):
-            app.config[key.removeprefix("QUIZAPP_")] = _coerce(raw)
+            name = key.removeprefix("QUIZAPP_")
+            app.config[name] = _coerce(name, raw)
     if test_config:
         app.config.update(test_config)
 

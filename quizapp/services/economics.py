@@ -17,6 +17,9 @@ from quizapp.services.leads import normalise_email
 from quizapp.store.models import Lead, Spend, Submission
 
 CENT = Decimal("0.01")
+# One amount, and a lead's total: what the money columns (14 digits, 2 after the point) hold exactly.
+MAX_AMOUNT = Decimal("1000000000")
+MAX_TOTAL = Decimal("999999999999.99")
 
 
 class UnknownLead(LookupError):
@@ -25,8 +28,8 @@ class UnknownLead(LookupError):
 
 def record_spend(session: Session, slug: str, amount: Decimal, spent_on: date | None = None,
                  note: str = "") -> Spend:
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("spend is a positive amount")
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise ValueError(f"spend is an amount from 0 to {MAX_AMOUNT - CENT:,}")
     row = Spend(quiz_slug=slug, amount=amount.quantize(CENT, rounding=ROUND_HALF_UP),
                 spent_on=spent_on or datetime.now(UTC).date(), note=note[:200])
     session.add(row)
@@ -36,14 +39,17 @@ def record_spend(session: Session, slug: str, amount: Decimal, spent_on: date | 
 
 def mark_customer(session: Session, email: str, revenue: Decimal, when: datetime | None = None) -> Lead:
     """Record a purchase by a known lead: the first one makes them a customer; revenue adds up."""
-    if not revenue.is_finite() or revenue < 0:
-        raise ValueError("revenue is a positive amount")
+    if not revenue.is_finite() or revenue < 0 or revenue >= MAX_AMOUNT:
+        raise ValueError(f"revenue is an amount from 0 to {MAX_AMOUNT - CENT:,}")
     identity, _ = normalise_email(email)
     lead = session.scalar(select(Lead).where(Lead.email == identity))
     if lead is None:
         raise UnknownLead(f"no lead with the email {identity}")
+    total = (lead.revenue or Decimal(0)) + revenue.quantize(CENT, rounding=ROUND_HALF_UP)
+    if total > MAX_TOTAL:
+        raise ValueError(f"this sale would take the lead's revenue over {MAX_TOTAL:,}")
     lead.customer_at = lead.customer_at or when or datetime.now(UTC)
-    lead.revenue = (lead.revenue or Decimal(0)) + revenue.quantize(CENT, rounding=ROUND_HALF_UP)
+    lead.revenue = total
     session.flush()
     return lead
 

@@ -34,7 +34,8 @@ class LoginForm(FlaskForm):
 
 
 def _password() -> str | None:
-    return current_app.config.get("ADMIN_PASSWORD") or None
+    value = current_app.config.get("ADMIN_PASSWORD")
+    return str(value) if value not in (None, "") else None
 
 
 def signed_in(view):

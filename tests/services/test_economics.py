@@ -80,3 +80,44 @@ def test_spend_and_customer_commands(client, db, monkeypatch, database_url, quiz
     stats = runner.invoke(cli, ["stats", "funnel-leak"]).output
     assert ("spend 50.00, cost per lead 10.00, customers 1 (20.00% of leads), cost per customer 50.00, "
             "revenue 97.00 (19.40 per lead)") in stats
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1000000000", "1" * 1000, "NaN", "-1"])
+def test_amounts_outside_what_money_columns_hold_are_refused(client, db, amount):
+    submit_gate(client, take_funnel(client), email="big@example.com")
+    with pytest.raises(ValueError, match="is an amount from 0 to 999,999,999.99"):
+        mark_customer(db, "big@example.com", Decimal(amount))
+    with pytest.raises(ValueError, match="is an amount from 0 to 999,999,999.99"):
+        record_spend(db, "funnel-leak", Decimal(amount))
+
+
+def test_a_lead_total_never_overflows(client, db):
+    submit_gate(client, take_funnel(client), email="big@example.com")
+    lead = mark_customer(db, "big@example.com", Decimal("999999999.99"))
+    lead.revenue = Decimal("999999999999.49")
+    with pytest.raises(ValueError, match="over 999,999,999,999.99"):
+        mark_customer(db, "big@example.com", Decimal("1"))
+    assert mark_customer(db, "big@example.com", Decimal("0.50")).revenue == Decimal("999999999999.99")
+    db.commit()
+
+
+def test_numeric_looking_secrets_from_the_environment_stay_text(monkeypatch, make_app):
+    monkeypatch.setenv("QUIZAPP_ADMIN_PASSWORD", "123456")
+    monkeypatch.setenv("QUIZAPP_API_TOKEN", "1e5")
+    monkeypatch.setenv("QUIZAPP_RESPONSE_TOKEN_MAX_AGE", "3600")
+    app = make_app()
+    assert app.config["ADMIN_PASSWORD"] == "123456" and app.config["API_TOKEN"] == "1e5"
+    assert app.config["RESPONSE_TOKEN_MAX_AGE"] == 3600
+    client = app.test_client()
+    r = client.post("/api/customers", json={"email": "x@example.com", "revenue": "1"},
+                    headers={"Authorization": "Bearer 1e5"})
+    assert r.status_code == 404 and r.json["error"] == "no lead with the email x@example.com"
+
+
+def test_api_refuses_huge_revenue_with_json(make_app):
+    app = make_app(API_TOKEN="tok")
+    client = app.test_client(use_cookies=False)
+    submit_gate(client, take_funnel(client), email="buyer@example.com")
+    r = client.post("/api/customers", json={"email": "buyer@example.com", "revenue": "1e30"},
+                    headers={"Authorization": "Bearer tok"})
+    assert r.status_code == 400 and r.json["error"] == "revenue is an amount from 0 to 999,999,999.99"
