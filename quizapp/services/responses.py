@@ -60,12 +60,18 @@ class StepOutcome:
     next_step: int | None = None  # None: every question answered, the gate is next
 
 
-def answer(session: Session, response: Response, quiz, step: int, raw: list[str]) -> StepOutcome:
-    """Validate and store the answer to the question at 1-based `step` of the visible list."""
+def answer(session: Session, response: Response, quiz, step: int, raw: list[str],
+           question_id: str | None = None) -> StepOutcome:
+    """Validate and store the answer to the question at 1-based `step` of the visible list. With
+    `question_id` (what the form showed), an answer to a question that is no longer at that step (an
+    earlier answer changed in another tab) is refused rather than stored against another question."""
     shown = visible_questions(quiz, response.answers)
     if not 1 <= step <= len(shown):
         return StepOutcome(False, "This question is no longer part of the quiz.")
     q = shown[step - 1]
+    if question_id is not None and question_id != q.id:
+        return StepOutcome(False, "An earlier answer changed, so this is now the question at this step. "
+                                  "Please answer it.")
     try:
         value = question_types.get(q.type).parse(q, raw)
     except ParseError as err:

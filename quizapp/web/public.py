@@ -139,7 +139,10 @@ def step(slug: str, token: str, n: int):
     if request.method == "POST":
         typed = request.form.getlist("answer")
         session = get_session()
-        result = responses.answer(session, response, quiz, n, typed)
+        shown_id = request.form.get("question")
+        result = responses.answer(session, response, quiz, n, typed, shown_id)
+        if shown_id is not None and shown_id != question.id:
+            typed = None  # those values answered another question
         if result.ok:
             session.commit()
             if result.next_step is None:

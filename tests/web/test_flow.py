@@ -258,3 +258,30 @@ def test_server_error_page(make_app):
     r = app.test_client().get("/boom")
     assert r.status_code == 500
     assert "Something went wrong on our side" in r.text
+
+
+def test_a_stale_form_never_answers_another_question(client, db):
+    url = start(client)
+    step2 = client.post(url, data={"answer": ["seo", "google_ads"], "question": "channels"}).location
+    # The paid question (step 10) exists only with a paid channel; another tab drops that channel.
+    for qid in ORDER[1:9]:
+        step2 = client.post(step2, data={"answer": FUNNEL_PATH[qid], "question": qid}).location
+    assert step2.endswith("/step/10")
+    client.post(url, data={"answer": ["seo"], "question": "channels"})  # other tab: no paid channel now
+    r = client.post(step2, data={"answer": ["cpc"], "question": "paid_tracking"})
+    assert r.status_code == 303 and r.location.endswith("/step/9")  # step 10 no longer exists
+    response = db.scalars(select(Response)).one()
+    db.refresh(response)
+    assert "paid_tracking" not in response.answers
+
+
+def test_an_answer_for_the_question_that_moved_is_refused(client, db):
+    url = start(client)
+    url = client.post(url, data={"answer": ["seo"], "question": "channels"}).location  # step 2: visitors
+    r = client.post(url, data={"answer": ["searching"], "question": "intent"})  # form of another question
+    assert r.status_code == 422
+    assert "An earlier answer changed" in r.text
+    assert 'name="question" value="visitors"' in r.text
+    response = db.scalars(select(Response)).one()
+    db.refresh(response)
+    assert response.answers == {"channels": ["seo"]}
