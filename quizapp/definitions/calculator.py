@@ -15,7 +15,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from marshmallow import ValidationError, fields, post_load, validate, validates, validates_schema
 
 from quizapp.definitions.contrast import check_theme
 from quizapp.definitions.loader import register_checks
@@ -174,6 +176,21 @@ class Calculator:
     @property
     def has_lead_score(self) -> bool:
         return bool(self.lead_thresholds) or any(r.lead_points for r in self.rules)
+
+
+def known_locale(name: str) -> bool:
+    """A locale CLDR has data for, as written: Babel maps an unknown region onto a likely one ("en_ZZ"
+    reads as en_US), so the language and region it finds must be the ones asked for."""
+    language, _, region = name.replace("-", "_").partition("_")
+    try:
+        found = Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return found.language == language and (not region or found.territory == region)
+
+
+def known_currency(code: str) -> bool:
+    return code in list_currencies()
 
 
 def plain(value: Decimal) -> str:
@@ -394,6 +411,19 @@ class CalculatorSchema(CommonSchema):
     examples = fields.List(fields.Nested(ExampleSchema), load_default=list)
     lead_score = fields.Nested(LeadScoreSchema, load_default=None, allow_none=True)
     cta = fields.Nested(CtaSchema, load_default=None, allow_none=True)
+
+    # Figures are written with the locale's and currency's CLDR data: a name Babel doesn't know would
+    # silently show them in another format, so it is refused here.
+    @validates("locale")
+    def _known_locale(self, value: str, **kwargs) -> None:
+        if not known_locale(value):
+            raise ValidationError(f"unknown locale {value!r}: use a language and region known to CLDR, such as "
+                                  "en_US, en_GB, de_DE or fr_FR")
+
+    @validates("currency")
+    def _known_currency(self, value: str, **kwargs) -> None:
+        if not known_currency(value):
+            raise ValidationError(f"unknown currency {value!r}: use an ISO 4217 code such as USD, EUR or GBP")
 
     @post_load
     def make(self, d, **kwargs):

@@ -52,20 +52,6 @@ def _locale(name: str) -> Locale:
         return Locale.parse("en")
 
 
-def known_locale(name: str) -> bool:
-    try:
-        Locale.parse(name.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
-
-
-def known_currency(code: str) -> bool:
-    from babel.numbers import list_currencies
-
-    return code in list_currencies()
-
-
 def format_value(value: Decimal, style: str = "number", places: int = 2, locale: str = "en",
                  currency: str | None = None) -> str:
     """`value` rounded half-up to `places` and written for `locale`: "$1,666.67", "5%", "1.234,5"."""

@@ -213,3 +213,28 @@ def test_a_broken_formula_in_a_shipped_file_is_reported_by_file_and_path(quizzes
     assert item.definition is None
     assert [str(p) for p in item.problems] == [
         "customer-cost.json: $.values[0].formula: error: the parentheses do not match (at column 31)"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"locale": "xx_YY"}, ["$.locale: unknown locale 'xx_YY': use a language and region known to CLDR, "
+                           "such as en_US, en_GB, de_DE or fr_FR"]),
+    # CLDR would quietly turn this into en_US: an unknown region is refused, not replaced
+    ({"locale": "en_ZZ"}, ["$.locale: unknown locale 'en_ZZ': use a language and region known to CLDR, "
+                           "such as en_US, en_GB, de_DE or fr_FR"]),
+    ({"currency": "ZZZ"}, ["$.currency: unknown currency 'ZZZ': use an ISO 4217 code such as USD, EUR or "
+                           "GBP"]),
+    ({"locale": "xx", "currency": "QQQ"},
+     ["$.currency: unknown currency 'QQQ': use an ISO 4217 code such as USD, EUR or GBP",
+      "$.locale: unknown locale 'xx': use a language and region known to CLDR, such as en_US, en_GB, de_DE "
+      "or fr_FR"]),
+])
+def test_unknown_locale_or_currency_is_a_validation_error(change, expected):
+    assert sorted(problems(make(**change))) == expected
+
+
+@pytest.mark.parametrize(("locale", "currency"), [
+    ("en", "USD"), ("en_GB", "GBP"), ("de-DE", "EUR"), ("fr_CH", "CHF"), ("zh_CN", "CNY"), ("ja_JP", "JPY"),
+])
+def test_known_locales_and_currencies_load(locale, currency):
+    calc = load_data(make(locale=locale, currency=currency)).definition
+    assert (calc.locale, calc.currency) == (locale, currency)
