@@ -224,26 +224,26 @@ def leads() -> None:
 @click.option("--output", "-o", type=click.File("w"), default="-")
 def leads_export(slug: str | None, fmt: str, output) -> None:
     """Write every submission with its lead, tags, outcome, score and source."""
-    from quizapp.services.exports import submission_rows
+    from quizapp.services.exports import CSV_FIELDS, csv_row, submission_rows
     from quizapp.store import get_session
 
-    with _app_context():
+    with _app_context() as app:
+        if slug and app.extensions["quizapp.catalog"].get(slug) is None:
+            raise click.BadParameter(f"no quiz or calculator {slug!r} is being served", param_hint="--quiz")
         rows = submission_rows(get_session(), slug)
     if fmt == "json":
         json.dump(rows, output, indent=2, default=str)
         output.write("\n")
         return
-    fields = ["submitted_at", "quiz", "email", "first_name", "outcome", "score", "max_score", "percent", "tier",
-              "lead_score", "tags", "consent", "utm_source", "utm_medium", "utm_campaign", "referrer", "page"]
-    writer = csv.DictWriter(output, fieldnames=fields, extrasaction="ignore")
+    writer = csv.DictWriter(output, fieldnames=CSV_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "tags": " ".join(row["tags"])})
+        writer.writerow(csv_row(row))
 
 
 @cli.command()
 @click.argument("slug", required=False)
-@click.option("--days", type=int, default=None, help="Only the last N days.")
+@click.option("--days", type=click.IntRange(1, 36500), default=None, help="Only the last N days.")
 def stats(slug: str | None, days: int | None) -> None:
     """The funnel of each quiz and calculator: views, starts, drop-off per step, opt-ins, clicks."""
     from datetime import UTC, datetime, timedelta
@@ -255,6 +255,8 @@ def stats(slug: str | None, days: int | None) -> None:
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     with _app_context() as app:
         catalog = app.extensions["quizapp.catalog"]
+        if slug and catalog.get(slug) is None:
+            raise click.BadParameter(f"no quiz or calculator {slug!r} is being served", param_hint="SLUG")
         slugs = [slug] if slug else [d.slug for d in catalog.all()]
         for name in slugs:
             f = funnel(get_session(), name, since)

@@ -52,11 +52,32 @@ def test_leads_export(app, client, monkeypatch, database_url, quizzes_dir):
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.output)
     assert (row["email"], row["outcome"], row["score"], row["percent"], row["utm_source"]) == (
-        "ex@example.com", "nurture", "16", "57.14", "blog")
+        "ex@example.com", "nurture", 16, 57.14, "blog")
     assert row["tags"] == ["quiz:funnel-leak", "channel:owned", "channel:paid", "leak:nurture"]
     csv_out = CliRunner().invoke(cli, ["leads", "export"]).output.splitlines()
-    assert csv_out[0].startswith("submitted_at,quiz,email,first_name,outcome,score")
-    assert ",funnel-leak,ex@example.com,Ann,nurture,16,28,57.14,," in csv_out[1]
+    assert csv_out[0].startswith("submitted_at,quiz,email,first_name,outcome,score,max_score,percent,tier,lead_score,"
+                                 "tags,answers,values,consent")
+    assert ",funnel-leak,ex@example.com,Ann,nurture,16,28,57.14,,,quiz:funnel-leak channel:owned" in csv_out[1]
+    assert "channels: Search and my blog (SEO), Google Search ads; visitors: 500 to 2,000;" in csv_out[1]
+    unknown = CliRunner().invoke(cli, ["leads", "export", "--quiz", "nosuch"])
+    assert unknown.exit_code == 2 and "no quiz or calculator 'nosuch'" in unknown.output
+
+
+def test_csv_cells_cannot_become_formulas(client, monkeypatch, database_url, quizzes_dir):
+    from tests.web.test_flow import submit_gate, take_funnel
+
+    submit_gate(client, take_funnel(client, query="?utm_source=%3DHYPERLINK(%22http://x%22)"),
+                name="=cmd|' /C calc'!A0", email="f@example.com")
+    monkeypatch.setenv("QUIZAPP_DATABASE_URL", database_url)
+    monkeypatch.setenv("QUIZAPP_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("QUIZAPP_QUIZZES_DIR", str(quizzes_dir))
+    import csv
+    import io
+
+    (row,) = csv.DictReader(io.StringIO(CliRunner().invoke(cli, ["leads", "export"]).output))
+    assert row["first_name"] == "'=cmd|' /C calc'!A0"
+    assert row["utm_source"] == "'=HYPERLINK(\"http://x\")"
+    assert row["score"] == "16"
 
 
 def test_validate_checks_the_destinations_a_quiz_names(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """The visitor flow, taken by a client that never sends a cookie back."""
 
+import html
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,7 +17,8 @@ ORDER = ["channels", "visitors", "intent", "magnet", "form", "sequence", "segmen
 def start(client, slug="funnel-leak", query=""):
     page = client.get(f"/q/{slug}{query}")
     assert page.status_code == 200
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    hidden = {k: html.unescape(v) for k, v in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
     r = client.post(f"/q/{slug}/start", data=hidden)
     assert r.status_code == 303
     return r.location
