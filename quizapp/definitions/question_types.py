@@ -86,6 +86,7 @@ def _max_weights(candidates: list[dict]) -> dict[str, Decimal]:
     return best
 
 
+MAX_NUMBER_CHARS = 30
 NUMBER = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?$")
 
 
@@ -96,6 +97,8 @@ def parse_decimal(text: str) -> Decimal:
     s = text.strip().replace(" ", "").replace("\u00a0", "")
     if not s:
         raise ParseError("Please enter a number.")
+    if len(s) > MAX_NUMBER_CHARS:
+        raise ParseError(f"Please enter a number of at most {MAX_NUMBER_CHARS} characters.")
     if not NUMBER.match(s) or s.lstrip("+-") in ("", "."):
         if re.fullmatch(r"[+-]?\d+,\d{1,2}", s):
             raise ParseError(f"\u201c{text.strip()}\u201d is not a number we can read: use a dot for decimals "
@@ -103,6 +106,17 @@ def parse_decimal(text: str) -> Decimal:
         raise ParseError(f"\u201c{text.strip()}\u201d is not a number we can read: use digits, and a dot for "
                          "decimals.")
     return Decimal(s.replace(",", ""))
+
+
+NUMBER_LIMIT = Decimal("1e15")
+
+
+def plain_number(value: Decimal) -> str:
+    """A number as text a person reads: no exponent, no trailing zeros, and never '-0'."""
+    text = format(value.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -316,11 +330,13 @@ class Number(QuestionType):
                 raise ParseError("Please enter a number.")
             return None
         value = parse_decimal(text)
+        if abs(value) >= NUMBER_LIMIT:
+            raise ParseError("That number is too large.")
         if q.min is not None and value < q.min:
             raise ParseError(f"Please enter {q.min} or more.")
         if q.max is not None and value > q.max:
             raise ParseError(f"Please enter {q.max} or less.")
-        return str(value)
+        return plain_number(value)
 
     def contribution(self, q, value):
         c = Contribution()

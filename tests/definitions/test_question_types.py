@@ -89,3 +89,18 @@ def test_duplicate_option_values_are_an_error():
     data["questions"][0]["options"][1]["value"] = "a"
     assert [(p.path, p.message) for p in load_data(data).errors] == [
         ("$.questions[0].options[1].value", "option value 'a' is used twice")]
+
+
+@pytest.mark.parametrize("typed, stored", [("0.00000001", "0.00000001"), ("-0", "0"), ("1,250.50", "1250.5"),
+                                           ("100", "100"), ("-0.0", "0")])
+def test_number_answers_are_stored_as_a_person_reads_them(typed, stored):
+    q = quiz_with({"id": "n", "type": "number", "text": "?"})
+    assert question_types.get("number").parse(q, [typed]) == stored
+
+
+@pytest.mark.parametrize("typed, message", [("9" * 100, "at most 30 characters"),
+                                            ("1000000000000000", "too large")])
+def test_absurd_numbers_get_a_message(typed, message):
+    q = quiz_with({"id": "n", "type": "number", "text": "?"})
+    with pytest.raises(ParseError, match=message):
+        question_types.get("number").parse(q, [typed])
