@@ -49,10 +49,9 @@ def serve(host: str, port: int, workers: int, threads: int, deliver: bool) -> No
 
     app = _app(INPROCESS_WORKER=deliver)
     _upgrade(app)
-    problems = _report(app, quiet=True)
-    if problems:
-        click.echo(f"{problems} definition file(s) have errors and are not served; run `quizapp validate`.",
-                   err=True)
+    broken = [item.file for item in app.extensions["quizapp.catalog"].results() if item.errors]
+    if broken:
+        click.echo(f"not served, with errors: {', '.join(broken)}; `quizapp validate` says what to fix.", err=True)
 
     class Server(BaseApplication):
         def load_config(self):
@@ -89,18 +88,6 @@ def _upgrade(app) -> None:
     from quizapp.store import migrate
 
     migrate.upgrade(app.extensions["quizapp.engine"])
-
-
-def _report(app, quiet: bool = False) -> int:
-    catalog = app.extensions["quizapp.catalog"]
-    broken = 0
-    for item in catalog.results():
-        if item.errors:
-            broken += 1
-        if not quiet:
-            for problem in item.problems:
-                click.echo(str(problem))
-    return broken
 
 
 def _as_error(line: str) -> str:

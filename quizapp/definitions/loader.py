@@ -144,6 +144,7 @@ class Catalog:
         self._loaded: list[Loaded] = []
         self._by_hash: dict[str, Any] = {}
         self._raw_by_hash: dict[str, Any] = {}
+        self._good_by_file: dict[str, Any] = {}
         self.refresh(force=True)
 
     def _scan(self) -> tuple:
@@ -169,7 +170,7 @@ class Catalog:
             stamp = self._scan()
             if not force and stamp == self._stamp:
                 return
-            loaded, by_slug = [], {}
+            loaded, by_slug, good = [], {}, {}
             for name, _, _ in stamp:
                 if name.endswith(".schema.json"):
                     continue
@@ -179,12 +180,28 @@ class Catalog:
                     item.problems.append(Problem(name, "$.slug", f"slug {item.definition.slug!r} is already "
                                                                  f"used by {other}"))
                     item.definition = None
-                if item.definition is not None:
-                    by_slug[item.definition.slug] = item.definition
-                    self._by_hash[item.definition.content_hash] = item.definition
-                    self._raw_by_hash[item.definition.content_hash] = item.raw
+                serving = item.definition
+                if serving is None and name in self._good_by_file:
+                    # A broken edit of a live quiz: keep serving the version that worked, so a typo
+                    # never takes a quiz offline; validate and the dashboard show what to fix.
+                    serving = self._good_by_file[name]
+                    if serving.slug in by_slug:
+                        serving = None
+                    else:
+                        item.problems.append(Problem(name, "$", "still serving the last version that loaded; "
+                                                                "fix the errors above to publish this one",
+                                                     "warning"))
+                if item.errors:
+                    log.error("%s has errors%s:\n%s", name, ", the last good version stays live" if serving else
+                              " and is not served", "\n".join(str(p) for p in item.errors))
+                if serving is not None:
+                    by_slug[serving.slug] = serving
+                    good[name] = serving
+                    self._by_hash[serving.content_hash] = serving
+                    if item.definition is not None:
+                        self._raw_by_hash[serving.content_hash] = item.raw
                 loaded.append(item)
-            self._stamp, self._loaded, self._by_slug = stamp, loaded, by_slug
+            self._stamp, self._loaded, self._by_slug, self._good_by_file = stamp, loaded, by_slug, good
 
     def get(self, slug: str) -> Any | None:
         self.refresh()

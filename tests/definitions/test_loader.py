@@ -166,4 +166,10 @@ def test_catalog_serves_the_new_version_after_an_edit(tmp_path):
     # The old version stays available for responses that started on it.
     assert catalog.version(old.content_hash, None) is old
     path.write_text("{ not json")
-    assert catalog.get("mini") is None
+    assert catalog.get("mini") is new  # a broken edit keeps the last good version live
+    broken = catalog.results()[0]
+    assert [(p.severity, p.message) for p in broken.problems] == [
+        ("error", "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 3"),
+        ("warning", "still serving the last version that loaded; fix the errors above to publish this one")]
+    path.unlink()
+    assert catalog.get("mini") is None  # a removed file is gone

@@ -240,8 +240,10 @@ def test_a_response_keeps_the_version_it_started_on(client, quizzes_dir, db):
 
 def test_a_file_broken_mid_response_loses_nothing(client, quizzes_dir, db):
     url = start(client)
+    (quizzes_dir / "new.json").write_text('{"kind": "quiz"}')
+    assert client.get("/q/new").status_code == 404  # never loaded: not served
     (quizzes_dir / "funnel-leak.json").write_text('{"kind": "quiz", "slug": ')
-    assert client.get("/q/funnel-leak").status_code == 404  # new visitors: not served while broken
+    assert client.get("/q/funnel-leak").status_code == 200  # the last good version stays live
     assert client.get("/q/lead-magnet-readiness").status_code == 200  # the others still are
     for qid in ORDER:
         url = client.post(url, data={"answer": FUNNEL_PATH[qid]}).location
