@@ -16,7 +16,7 @@ from typing import Any
 from quizapp.definitions.calculator import Advice, CalcInput, Calculator, ComputedValue, Example, plain
 from quizapp.definitions.question_types import ParseError, parse_decimal
 from quizapp.engine.formula import LIMIT, Undefined
-from quizapp.engine.numbers import format_value, parse_number, rounded, separators
+from quizapp.engine.numbers import WHOLE_OR_MONEY, ambiguous, format_value, parse_number, rounded, separators
 
 HUNDRED = Decimal(100)
 DASH = "\u2014"
@@ -101,7 +101,7 @@ def read_input(calc: Calculator, item: CalcInput, text: str) -> Decimal | None:
         # A range control always posts a plain dot-decimal number, whatever the page's locale.
         value = parse_decimal(text)
     else:
-        style = item.type if item.type in ("currency", "percent") else "number"
+        style = item.type if item.type in ("integer", "currency", "percent") else "number"
         value = parse_number(text, calc.locale, style=style, currency=calc.currency)
     if abs(value) >= LIMIT:
         raise ParseError("Please enter a smaller number.")
@@ -137,12 +137,15 @@ def input_text(calc: Calculator, item: CalcInput, value: Decimal | None) -> str:
     if item.type == "yesno":
         return YES if value else NO
     number = value * HUNDRED if item.type == "percent" else value
-    return plain(number) if item.type == "slider" else _typed_plain(calc, number)
+    return plain(number) if item.type == "slider" else _typed_plain(calc, item, number)
 
 
-def _typed_plain(calc: Calculator, number: Decimal) -> str:
+def _typed_plain(calc: Calculator, item: CalcInput, number: Decimal) -> str:
     """Digits and the locale's decimal mark, no grouping: read back as the same number in any locale."""
-    return plain(number).replace(".", separators(calc.locale)[0])
+    text = plain(number).replace(".", separators(calc.locale)[0])
+    if item.type in WHOLE_OR_MONEY and ambiguous(text, calc.locale):
+        text += "0"  # 1.125 as "1.1250": three places alone would be refused as a thousands group
+    return text
 
 
 def default_inputs(calc: Calculator) -> dict[str, Decimal | None]:
@@ -318,7 +321,7 @@ def example_inputs(calc: Calculator, example: Example) -> tuple[dict[str, Decima
             elif isinstance(raw, bool):
                 form[item.id] = YES if raw else NO
             elif isinstance(raw, Decimal):  # a JSON number: the figure itself, written for the form
-                form[item.id] = plain(raw) if item.type in ("select", "slider") else _typed_plain(calc, raw)
+                form[item.id] = plain(raw) if item.type in ("select", "slider") else _typed_plain(calc, item, raw)
             else:  # text, exactly as a visitor would type it
                 form[item.id] = raw
         else:

@@ -9,6 +9,7 @@ decimal mark, currency symbol and its position, percent sign.
 from __future__ import annotations
 
 import copy
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -21,6 +22,10 @@ STYLES = ("number", "integer", "currency", "percent")
 HUNDRED = Decimal(100)
 # What a visitor may put between digit groups besides the locale's own separator.
 SPACES = (" ", "\u00a0", "\u202f", "\u2009")
+# Styles where three digits after the one decimal mark are more likely a thousands group written the
+# other way ("1.000" typed by a German visitor on an English page): refused, never guessed.
+WHOLE_OR_MONEY = ("integer", "currency")
+OTHER_MARK = {".": ",", ",": "."}
 
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
@@ -115,6 +120,8 @@ def parse_number(text: str, locale: str = "en", *, style: str = "number",
     decimal_mark, group = separators(locale)
     for space in SPACES:
         s = s.replace(space, "")
+    if style in WHOLE_OR_MONEY and ambiguous(s, locale):
+        raise ParseError(_two_ways(shown, s, style, decimal_mark, group))
     if decimal_mark == ".":
         return parse_decimal(s) if group in (",", *SPACES) else _refuse_other_group(s, shown)
     # Comma-decimal locales: map onto the dot-decimal form parse_decimal reads, keeping its checks.
@@ -132,6 +139,27 @@ def parse_number(text: str, locale: str = "en", *, style: str = "number",
         raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use a comma for decimals "
                          f"(1,5), and {'spaces' if group in SPACES else repr(group)} only between thousands "
                          f"(1{group}500).") from None
+
+
+def ambiguous(text: str, locale: str) -> bool:
+    """True for "1.000" in a locale that groups with ',' (and "1,000" in one that groups with '.'):
+    one decimal mark, one to three digits before it (not starting with 0) and exactly three after."""
+    decimal_mark, group = separators(locale)
+    if OTHER_MARK.get(decimal_mark) != group:
+        return False
+    return re.fullmatch(rf"[+-]?[1-9]\d{{0,2}}{re.escape(decimal_mark)}\d{{3}}", text) is not None
+
+
+def _two_ways(shown: str, s: str, style: str, decimal_mark: str, group: str) -> str:
+    whole, _, thousands = s.partition(decimal_mark)
+    ways = f"please write {whole}{thousands} or {whole}{group}{thousands}"
+    if style == "integer":
+        return f"\u201c{shown}\u201d could be read two ways: {ways}."
+    decimals = thousands.rstrip("0").ljust(2, "0")
+    if len(decimals) == 3:
+        decimals += "0"  # four places can't be a thousands group
+    return (f"\u201c{shown}\u201d could be read two ways: {ways} for thousands, or {whole}{decimal_mark}{decimals} "
+            "for decimals.")
 
 
 def _refuse_other_group(s: str, shown: str) -> Decimal:

@@ -191,3 +191,17 @@ def test_percent_limits_are_written_as_typed():
     calc = shipped("leads-needed")
     _, errors = engine.read_inputs(calc, {"customers": "10", "close_rate": "0", "optin_rate": "101"})
     assert errors == {"close_rate": "Please enter 0.01% or more.", "optin_rate": "Please enter 100% or less."}
+
+
+def test_a_currency_value_with_three_decimals_is_written_back_so_it_reads_the_same():
+    data = copy.deepcopy(SELECTS)
+    data.update(locale="en_US", currency="USD")
+    data["inputs"][0]["default"] = 1.125
+    calc = load_data(data).definition
+    price = calc.input("price")
+    assert engine.input_text(calc, price, Decimal("1.125")) == "1.1250"
+    assert engine.input_text(calc, price, Decimal("0.125")) == "0.125"
+    assert engine.read_input(calc, price, engine.input_text(calc, price, Decimal("1.125"))) == Decimal("1.125")
+    form = {i.id: engine.input_text(calc, i, v) for i, v in
+            ((calc.input(k), v) for k, v in engine.default_inputs(calc).items())}
+    assert engine.read_inputs(calc, dict(form, qty="2"))[1] == {}

@@ -98,3 +98,41 @@ def test_ambiguous_or_malformed_input_is_refused_with_a_message(text, locale, me
     with pytest.raises(ParseError) as info:
         parse_number(text, locale)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "locale", "style", "message"), [
+    # a European thousand in an English calculator, and the other way round
+    ("1.000", "en_US", "integer", "\u201c1.000\u201d could be read two ways: please write 1000 or 1,000."),
+    ("2.500", "en_US", "integer", "\u201c2.500\u201d could be read two ways: please write 2500 or 2,500."),
+    ("-12.000", "en_US", "integer", "\u201c-12.000\u201d could be read two ways: please write -12000 or "
+                                    "-12,000."),
+    ("1,000", "de_DE", "integer", "\u201c1,000\u201d could be read two ways: please write 1000 or 1.000."),
+    ("$1.500", "en_US", "currency", "\u201c$1.500\u201d could be read two ways: please write 1500 or 1,500 "
+                                    "for thousands, or 1.50 for decimals."),
+    ("1.000 USD", "en_US", "currency", "\u201c1.000 USD\u201d could be read two ways: please write 1000 or "
+                                       "1,000 for thousands, or 1.00 for decimals."),
+    ("12,125 \u20ac", "de_DE", "currency", "\u201c12,125 \u20ac\u201d could be read two ways: please write "
+                                           "12125 or 12.125 for thousands, or 12,1250 for decimals."),
+])
+def test_three_decimals_in_an_integer_or_currency_input_are_refused_as_ambiguous(text, locale, style, message):
+    currency = "USD" if locale == "en_US" else "EUR"
+    with pytest.raises(ParseError) as info:
+        parse_number(text, locale, style=style, currency=currency)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("text", "locale", "style", "expected"), [
+    ("1,000", "en_US", "integer", "1000"),
+    ("1,000.000", "en_US", "integer", "1000"),  # the grouping says which mark is which
+    ("1000.000", "en_US", "integer", "1000"),  # a grouped thousand has at most three digits in front
+    ("0.125", "en_US", "currency", "0.125"),
+    ("1.50", "en_US", "currency", "1.5"),
+    ("1.1250", "en_US", "currency", "1.125"),
+    ("1.000", "en_US", "number", "1"),  # plain numbers and percents keep reading decimals
+    ("1.125", "en_US", "percent", "1.125"),
+    ("1.000", "de_DE", "integer", "1000"),
+    ("1,125", "fr_FR", "currency", "1.125"),  # spaces group thousands there: a comma is only decimals
+])
+def test_unambiguous_forms_are_still_read(text, locale, style, expected):
+    currency = "USD" if locale == "en_US" else "EUR"
+    assert parse_number(text, locale, style=style, currency=currency) == Decimal(expected)

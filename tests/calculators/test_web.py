@@ -344,3 +344,17 @@ def test_htmx_address_bar_follows_get_screens_only(client):
     assert bad.status_code == 422
     assert "HX-Push-Url" not in bad.headers
     assert "<html" not in text_of(bad)
+
+
+def test_a_european_thousand_in_an_english_integer_input_is_refused_not_read_as_one(client, db):
+    r = client.post("/q/leads-needed/start", data={"customers": "1.000", "close_rate": "5"})
+    assert r.status_code == 422
+    assert ('<p class="error" id="err-customers" role="alert">\u201c1.000\u201d could be read two ways: '
+            "please write 1000 or 1,000.</p>") in text_of(r)
+    assert count(db, Response) == 0
+    live_check = client.post("/q/leads-needed/preview", data={"customers": "1.000", "close_rate": "5"},
+                             headers=HX)
+    assert headline(live_check) == "\u2014"
+    assert "could be read two ways" in text_of(live_check)
+    assert headline(client.post("/q/leads-needed/preview", data={"customers": "1,000", "close_rate": "5"},
+                                headers=HX)) == "20,000 leads"
