@@ -119,6 +119,8 @@ class _Walker:
         for group, target in ((refs.css, page.css), (refs.other, page.other)):
             for ref in group:
                 parts = urlsplit(ref)
+                if parts.scheme == "data":
+                    continue  # inline: no request at all
                 if parts.scheme or parts.netloc:
                     page.foreign.append(ref)
                 else:

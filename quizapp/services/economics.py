@@ -70,11 +70,12 @@ class Economics:
 
     @property
     def cost_per_lead(self) -> Decimal | None:
-        return _div(self.spend, self.leads)
+        """None until spend is recorded: a lead with no recorded cost is not a free lead."""
+        return _div(self.spend, self.leads) if self.spend else None
 
     @property
     def cost_per_customer(self) -> Decimal | None:
-        return _div(self.spend, self.customers)
+        return _div(self.spend, self.customers) if self.spend else None
 
     @property
     def lead_to_customer_percent(self) -> Decimal | None:

@@ -257,6 +257,11 @@ def _not_found(_err):
     return render_template("errors/404.html", embed=request.args.get("embed") == "1"), 404
 
 
+@bp.app_errorhandler(413)
+def _too_large(_err):
+    return render_template("errors/413.html", embed=request.args.get("embed") == "1"), 413
+
+
 @bp.app_errorhandler(500)
 def _server_error(_err):
     get_session().rollback()

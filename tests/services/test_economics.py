@@ -36,7 +36,7 @@ def test_a_second_sale_adds_revenue_but_not_a_customer(client, db):
     lead = mark_customer(db, "lead0@example.com", Decimal("47.5"))
     assert lead.revenue == Decimal("144.50")
     e = economics(db, "funnel-leak")
-    assert (e.customers, e.cost_per_lead, e.cost_per_customer) == (1, Decimal("0.00"), Decimal("0.00"))
+    assert (e.customers, e.cost_per_lead, e.cost_per_customer) == (1, None, None)  # no spend recorded: no figure
 
 
 def test_unknown_lead_and_bad_amounts(client, db):

@@ -289,3 +289,10 @@ def test_an_answer_for_the_question_that_moved_is_refused(client, db):
     response = db.scalars(select(Response)).one()
     db.refresh(response)
     assert response.answers == {"channels": ["seo"]}
+
+
+def test_too_much_text_gets_a_friendly_page(client):
+    url = start(client)
+    r = client.post(url, data={"answer": "x" * 300_000})
+    assert r.status_code == 413
+    assert "That was more text than we can take" in r.text
