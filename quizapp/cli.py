@@ -47,6 +47,7 @@ def serve(host: str, port: int, workers: int, threads: int, deliver: bool) -> No
     """Apply migrations, then serve with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
+    _port_free(host, port)
     app = _app(INPROCESS_WORKER=deliver)
     _upgrade(app)
     broken = [item.file for item in app.extensions["quizapp.catalog"].results() if item.errors]
@@ -72,6 +73,17 @@ def serve(host: str, port: int, workers: int, threads: int, deliver: bool) -> No
                f"database {app.config['DATABASE_URL'].split('@')[-1]}, deliveries "
                f"{'in-process' if deliver else 'by `quizapp worker`'})")
     Server().run()
+
+
+def _port_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise click.ClickException(f"cannot listen on {host}:{port} ({err.strerror}); another program may "
+                                       "be using it: pick another port with --port or QUIZAPP_PORT") from None
 
 
 def _post_worker_init(worker) -> None:

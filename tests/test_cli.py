@@ -100,3 +100,16 @@ def test_validate_reports_a_broken_destinations_file(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1
     assert f"{destinations}: $.destinations[0].type: error:" in result.output
+
+
+def test_serve_says_when_the_port_is_taken():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port or QUIZAPP_PORT" in result.output
