@@ -43,7 +43,17 @@ class _Loaded:
                         log.error(
                             "the destinations file has errors; still using the previous version:\n%s", err
                         )
+                    except Exception:  # leads are stored on this path: nothing about the file may fail them
+                        log.exception(
+                            "the destinations file cannot be read; still using the previous version"
+                        )
         return self.config
+
+    def retarget(self, path: str | None) -> None:
+        """Another file was configured: read it at the next ``current()``; if it is broken, keep this one."""
+        with _lock:
+            self.path = path
+            self.stamp = object()  # equal to no stamp, so the next look reads the file
 
 
 def init_app(app) -> None:
@@ -54,9 +64,12 @@ def init_app(app) -> None:
 
 def destinations_for(app) -> DestinationsConfig:
     loaded = app.extensions.get("quizapp.destinations")
-    if loaded is None or loaded.path != app.config.get("DESTINATIONS_FILE"):
-        loaded = _Loaded(app.config.get("DESTINATIONS_FILE"))
+    path = app.config.get("DESTINATIONS_FILE")
+    if loaded is None:  # an app set up without init_app: check the file as start-up would
+        loaded = _Loaded(path)
         app.extensions["quizapp.destinations"] = loaded
+    elif loaded.path != path:
+        loaded.retarget(path)
     return loaded.current()
 
 

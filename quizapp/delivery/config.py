@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,7 +302,26 @@ def load_destinations(path: str | os.PathLike | None) -> DestinationsConfig:
         raise DestinationsError(
             [f"{file}: $: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"]
         ) from err
-    return parse_destinations(data, str(file))
+    except RecursionError as err:
+        raise DestinationsError([f"{file}: $: not valid JSON: lists and objects nested too deeply"]) from err
+    except ValueError as err:  # the parser's own limits, such as integers with too many digits
+        raise DestinationsError([f"{file}: $: not valid JSON: {_parser_limit(err)}"]) from err
+    try:
+        return parse_destinations(data, str(file))
+    except DestinationsError:
+        raise
+    except Exception as err:
+        # A file the checks did not foresee must still read as "this file is wrong": callers keep the
+        # previous version, and the lead being stored never fails because of it.
+        raise DestinationsError([f"{file}: $: cannot check the file: {type(err).__name__}: {err}"]) from err
+
+
+def _parser_limit(err: ValueError) -> str:
+    text = str(err)
+    match = re.search(r"limit \((\d+) digits\)", text)
+    if match:
+        return f"a number has more than {match.group(1)} digits"
+    return text.split(";")[0]
 
 
 def check_quiz_options(options: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ the in-process worker sends it without being asked."""
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 from standardwebhooks import Webhook
 
@@ -81,3 +83,39 @@ def test_inprocess_worker_sends_as_soon_as_the_lead_is_committed(delivery_app, r
     while rows(app)[0].status != "delivered" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert rows(app)[0].status == "delivered"
+
+
+def _rewrite(path, text: str) -> None:
+    """Rewrite the destinations file so the running app sees a change (a new size and modification time)."""
+    before = path.stat()
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_broken_edit_of_the_destinations_file_never_costs_a_lead(delivery_app, receiver, caplog):
+    """Each broken edit is logged, the previous destinations stay in use, and every gate stores its lead."""
+    app = delivery_app([webhook(receiver.hook_url)])
+    path = Path(app.config["DESTINATIONS_FILE"])
+    good = path.read_text()
+    broken = {
+        "huge number": good.replace('"timeout": 2', '"timeout": ' + "9" * 5000),
+        "deep nesting": '{"destinations": ' + "[" * 50_000,
+        "not a list": '{"destinations": {"name": "hook"}}',
+    }
+    client = app.test_client(use_cookies=False)
+    statuses = []
+    for i, (what, text) in enumerate(broken.items()):
+        _rewrite(path, text)
+        caplog.clear()
+        gate = take_funnel(client)
+        statuses.append(submit_gate(client, gate, email=f"lead{i}@example.com").status_code)
+        [record] = [r for r in caplog.records if r.name == "quizapp.delivery" and r.levelname == "ERROR"]
+        assert f"still using the previous version:\n{path}: $" in record.getMessage(), what
+    assert statuses == [303, 303, 303]
+    assert [(r.destination, r.status) for r in rows(app)] == [("hook", "pending")] * 3
+    assert worker_for(app).drain(timeout=10).delivered == 3
+    assert sorted(json.loads(c.body)["data"]["email"] for c in receiver.calls()) == [
+        "lead0@example.com",
+        "lead1@example.com",
+        "lead2@example.com",
+    ]

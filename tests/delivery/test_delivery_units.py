@@ -363,3 +363,57 @@ def test_a_slow_worker_gives_up_rows_another_took_and_nothing_is_sent_twice(deli
     # The slow worker renewed the lease of the row it was sending and let go of the ones taken over.
     assert outcomes[0] is not None and None in outcomes
     assert slow.stats.outcomes["lease_lost"] == outcomes.count(None)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            '{"destinations": [{"name": "k", "type": "kit", "timeout": ' + "9" * 5000 + "}]}",
+            "d.json: $: not valid JSON: a number has more than 4300 digits",
+        ),
+        (
+            '{"destinations": ' + "[" * 50_000,
+            "d.json: $: not valid JSON: lists and objects nested too deeply",
+        ),
+    ],
+    ids=["huge-number", "deep-nesting"],
+)
+def test_json_the_parser_refuses_is_a_destinations_error(tmp_path, text, message):
+    path = tmp_path / "d.json"
+    path.write_text(text)
+    with pytest.raises(DestinationsError) as err:
+        load_destinations(path)
+    [problem] = err.value.problems
+    assert problem.startswith(str(tmp_path / message))
+
+
+def test_an_unexpected_failure_while_checking_is_a_destinations_error(tmp_path, monkeypatch):
+    """Whatever goes wrong while checking the file, the caller gets one kind of error with the file named."""
+    import quizapp.delivery.config as config_module
+
+    def broken(self, data, **kwargs):
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(config_module.FileSchema, "load", broken)
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(SAMPLE))
+    with pytest.raises(DestinationsError) as err:
+        load_destinations(path)
+    assert err.value.problems == [f"{path}: $: cannot check the file: TypeError: unhashable type: 'list'"]
+
+
+def test_pointing_the_app_at_a_broken_file_keeps_the_destinations_in_use(delivery_app, tmp_path, caplog):
+    from quizapp.delivery import destinations_for
+
+    app = delivery_app([webhook("http://127.0.0.1:9/hook")])
+    assert list(destinations_for(app).destinations) == ["hook"]
+    broken = tmp_path / "other.json"
+    broken.write_text('{"destinations": [{"name": "x", "type": "webhook", "timeout": ' + "1" * 5000 + "}]}")
+    app.config["DESTINATIONS_FILE"] = str(broken)
+    assert list(destinations_for(app).destinations) == ["hook"]
+    assert f"{broken}: $: not valid JSON: a number has more than 4300 digits" in caplog.text
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps({"destinations": [webhook("http://127.0.0.1:9/hook", name="second")]}))
+    app.config["DESTINATIONS_FILE"] = str(fixed)
+    assert list(destinations_for(app).destinations) == ["second"]
