@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol
+from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol, list_currencies
 
 from quizapp.definitions.question_types import ParseError, parse_decimal
 
@@ -103,14 +104,12 @@ def parse_number(text: str, locale: str = "en", *, style: str = "number",
     shown = (text or "").strip()
     s = shown
     if style == "currency" and currency:
-        marks = {currency_symbol(currency, locale), currency, "$", "\u20ac", "\u00a3"}
-        for mark in sorted(marks, key=len, reverse=True):
-            if s.startswith(mark) or s.startswith("-" + mark):
-                s = s.replace(mark, "", 1).strip()
-                break
-            if s.endswith(mark):
-                s = s[: -len(mark)].strip()
-                break
+        symbol = currency_symbol(currency, locale)
+        s = _strip_currency(s, symbol, currency)
+        if _other_currency(s, symbol, currency, locale):
+            named = currency if symbol == currency else f"{currency} ({symbol})"
+            raise ParseError(f"\u201c{shown}\u201d looks like another currency: please enter the amount in "
+                             f"{named}.")
     if style == "percent" and s.endswith("%"):
         s = s[:-1].strip()
     if not s:
@@ -139,6 +138,47 @@ def parse_number(text: str, locale: str = "en", *, style: str = "number",
         raise ParseError(f"\u201c{shown}\u201d is not a number we can read: use a comma for decimals "
                          f"(1,5), and {'spaces' if group in SPACES else repr(group)} only between thousands "
                          f"(1{group}500).") from None
+
+
+def _strip_currency(s: str, symbol: str, code: str) -> str:
+    """`s` without the calculator's own currency symbol or code (the code in any case), in front (after
+    a minus too) or behind. A full-width symbol also matches its plain form ("\uffe5" and "\u00a5")."""
+    for mark in sorted({symbol, unicodedata.normalize("NFKC", symbol), code}, key=len, reverse=True):
+        upper, size = s.upper(), len(mark)
+        if upper.startswith(mark.upper()):
+            return s[size:].strip()
+        if upper.startswith("-" + mark.upper()):
+            return "-" + s[size + 1:].strip()
+        if upper.endswith(mark.upper()):
+            return s[:-size].strip()
+    return s
+
+
+def _other_currency(s: str, symbol: str, code: str, locale: str) -> bool:
+    """A currency sign that is not in the calculator's own symbol, another currency's symbol in the
+    locale ("CA$" when the calculator's is "$"), or another ISO code ("5 EUR")."""
+    own = symbol + unicodedata.normalize("NFKC", symbol)
+    if any(_is_sign(ch) and ch not in own for ch in s):
+        return True
+    if any(other != symbol and other in s for other in _signed_symbols(locale)):
+        return True
+    return any(word.upper() != code and word.upper() in _currency_codes()
+               for word in re.findall(r"[A-Za-z]+", s) if len(word) == 3)
+
+
+def _is_sign(ch: str) -> bool:
+    return unicodedata.category(ch) == "Sc"
+
+
+@lru_cache(maxsize=64)
+def _signed_symbols(locale: str) -> tuple[str, ...]:
+    """The locale's currency symbols that contain a currency sign ("$", "CA$", "CN\u00a5")."""
+    return tuple(sym for sym in set(_locale(locale).currency_symbols.values()) if any(map(_is_sign, sym)))
+
+
+@lru_cache(maxsize=1)
+def _currency_codes() -> frozenset[str]:
+    return frozenset(list_currencies())
 
 
 def ambiguous(text: str, locale: str) -> bool:

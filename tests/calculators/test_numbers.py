@@ -136,3 +136,34 @@ def test_three_decimals_in_an_integer_or_currency_input_are_refused_as_ambiguous
 def test_unambiguous_forms_are_still_read(text, locale, style, expected):
     currency = "USD" if locale == "en_US" else "EUR"
     assert parse_number(text, locale, style=style, currency=currency) == Decimal(expected)
+
+
+@pytest.mark.parametrize(("text", "locale", "currency", "message"), [
+    ("\u20ac5", "en_US", "USD", "\u201c\u20ac5\u201d looks like another currency: please enter the amount in "
+                                "USD ($)."),
+    ("5 EUR", "en_US", "USD", "\u201c5 EUR\u201d looks like another currency: please enter the amount in "
+                              "USD ($)."),
+    ("5 gbp", "en_US", "USD", "looks like another currency: please enter the amount in USD ($)."),
+    ("\u00a35", "en_US", "USD", "looks like another currency"),
+    ("CA$5", "en_US", "USD", "looks like another currency"),
+    ("$5", "de_DE", "EUR", "\u201c$5\u201d looks like another currency: please enter the amount in "
+                           "EUR (\u20ac)."),
+    ("5 USD", "de_DE", "EUR", "looks like another currency: please enter the amount in EUR (\u20ac)."),
+    ("US$5", "en_CA", "CAD", "looks like another currency: please enter the amount in CAD ($)."),
+    ("$5", "en_CA", "USD", "looks like another currency: please enter the amount in USD (US$)."),
+    ("$$5", "en_US", "USD", "is not a number we can read"),  # the calculator's own symbol, twice
+])
+def test_another_currency_in_a_currency_input_is_refused(text, locale, currency, message):
+    with pytest.raises(ParseError) as info:
+        parse_number(text, locale, style="currency", currency=currency)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "locale", "currency"), [
+    ("$5", "en_US", "USD"), ("5 USD", "en_US", "USD"), ("5 usd", "en_US", "USD"), ("-$5", "en_US", "USD"),
+    ("5 \u20ac", "de_DE", "EUR"), ("5 EUR", "de_DE", "EUR"), ("5 $", "de_DE", "USD"), ("US$5", "en_CA", "USD"),
+    ("$5", "en_CA", "CAD"), ("CHF 5", "de_CH", "CHF"), ("\u20b95", "en_IN", "INR"),
+    ("\uffe55", "ja_JP", "JPY"), ("\u00a55", "ja_JP", "JPY"),  # full-width or plain yen sign
+])
+def test_the_calculators_own_currency_symbol_or_code_is_accepted(text, locale, currency):
+    assert abs(parse_number(text, locale, style="currency", currency=currency)) == Decimal(5)

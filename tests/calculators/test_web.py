@@ -358,3 +358,16 @@ def test_a_european_thousand_in_an_english_integer_input_is_refused_not_read_as_
     assert "could be read two ways" in text_of(live_check)
     assert headline(client.post("/q/leads-needed/preview", data={"customers": "1,000", "close_rate": "5"},
                                 headers=HX)) == "20,000 leads"
+
+
+def test_an_amount_in_another_currency_gets_a_field_message(client, db):
+    data = dict(CUSTOMER_COST, a_cost_per_lead="\u20ac5")
+    body = text_of(client.post("/q/customer-cost/preview", data=data, headers=HX))
+    assert ('<p class="error" id="err-a_cost_per_lead" role="alert" hx-swap-oob="true">\u201c\u20ac5\u201d '
+            "looks like another currency: please enter the amount in USD ($).</p>") in body
+    r = client.post("/q/customer-cost/start", data=dict(CUSTOMER_COST, b_cost_per_lead="40 EUR"))
+    assert r.status_code == 422
+    assert "\u201c40 EUR\u201d looks like another currency" in text_of(r)
+    assert count(db, Response) == 0
+    assert headline(client.post("/q/customer-cost/preview", data=dict(CUSTOMER_COST, a_cost_per_lead="5 USD"),
+                                headers=HX)) == "$1,666.67"
