@@ -54,13 +54,20 @@ FACT_ROOTS = frozenset(
 
 
 def resolve(facts: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path, or None when any part is missing."""
+    """The value at a dotted path, or None when any part is missing.
+
+    A calculator value is an object (``{kind, label, value, display}``); ``values.<name>`` stands for its
+    number, so a rule's ``{"min": 1000}`` and a field see the figure, while ``values.<name>.display`` and
+    the other parts stay addressable."""
+    parts = path.split(".")
     value: Any = facts
-    for part in path.split("."):
+    for part in parts:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
         else:
             return None
+    if len(parts) == 2 and parts[0] == "values" and isinstance(value, Mapping):
+        return value.get("value")
     return value
 
 
