@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from quizapp.definitions.calculator import Advice, CalcInput, Calculator, ComputedValue, Example, plain
-from quizapp.definitions.question_types import ParseError, parse_decimal
+from quizapp.definitions.question_types import MAX_NUMBER_CHARS, ParseError, parse_decimal
 from quizapp.engine.formula import LIMIT, Undefined
 from quizapp.engine.numbers import WHOLE_OR_MONEY, ambiguous, format_value, parse_number, rounded, separators
 
@@ -88,6 +88,10 @@ def read_input(calc: Calculator, item: CalcInput, text: str) -> Decimal | None:
             raise ParseError("Please choose an answer." if item.type in ("select", "yesno")
                              else "Please enter a number.")
         return None
+    if len(text) > MAX_NUMBER_CHARS and item.type not in ("select", "yesno"):
+        # Checked on the text as typed, spaces and currency sign included, so padding never gets past it
+        # and the message never repeats a page of digits.
+        raise ParseError(f"Please enter a number of at most {MAX_NUMBER_CHARS} characters.")
     if item.type == "select":
         option = item.option(text)
         if option is None:

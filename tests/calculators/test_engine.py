@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from quizapp.definitions import load_data, load_file
+from quizapp.definitions.question_types import ParseError
 from quizapp.engine import calculator as engine
 
 QUIZZES = Path(__file__).resolve().parents[2] / "quizzes"
@@ -205,3 +206,15 @@ def test_a_currency_value_with_three_decimals_is_written_back_so_it_reads_the_sa
     form = {i.id: engine.input_text(calc, i, v) for i, v in
             ((calc.input(k), v) for k, v in engine.default_inputs(calc).items())}
     assert engine.read_inputs(calc, dict(form, qty="2"))[1] == {}
+
+
+@pytest.mark.parametrize(("field", "typed"), [
+    ("share", "5" + " " * 40 + "0"), ("price", "1" + "\u00a0" * 40 + "0"), ("qty", "0" * 31), ("price", "x" * 1000),
+])
+def test_a_typed_number_longer_than_30_characters_is_refused_before_it_is_read(field, typed):
+    calc = load_data(copy.deepcopy(SELECTS)).definition
+    with pytest.raises(ParseError) as info:
+        engine.read_input(calc, calc.input(field), typed)
+    assert str(info.value) == "Please enter a number of at most 30 characters."
+    # 30 characters, sign and spaces included, are read
+    assert engine.read_input(calc, calc.input("price"), "0,00000000000000000000000001 \u20ac") == Decimal("1e-26")

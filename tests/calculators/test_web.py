@@ -371,3 +371,16 @@ def test_an_amount_in_another_currency_gets_a_field_message(client, db):
     assert count(db, Response) == 0
     assert headline(client.post("/q/customer-cost/preview", data=dict(CUSTOMER_COST, a_cost_per_lead="5 USD"),
                                 headers=HX)) == "$1,666.67"
+
+
+@pytest.mark.parametrize("typed", ["1" * 100_000, "0." + "0" * 100_000 + "1", "1" + " " * 100_000 + "2",
+                                   "x" * 100_000])
+def test_a_number_of_absurd_length_gets_a_short_field_message(client, db, typed):
+    r = client.post("/q/leads-needed/preview", data={"customers": typed, "close_rate": "5"}, headers=HX)
+    assert r.status_code == 200
+    assert ('<p class="error" id="err-customers" role="alert" hx-swap-oob="true">Please enter a number of at '
+            "most 30 characters.</p>") in text_of(r)
+    assert headline(r) == "\u2014"
+    r = client.post("/q/leads-needed/start", data={"customers": typed, "close_rate": "5"})
+    assert r.status_code == 422
+    assert count(db, Response) == 0
