@@ -360,7 +360,11 @@ class RetrySettings:
     schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
     jitter: float = 0.1  # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
     max_retry_after: float = 86400.0  # a Retry-After longer than this is capped
-    max_attempts: int = 100  # every call counts here, throttled or not: a last guard against endless loops
+    max_attempts: int = 100  # attempts not throttled: a last guard against endless loops
+    # The least wait after a throttled answer (429, or 503 with a wait header), doubled for each throttled
+    # answer in a row up to the cap: a receiver saying "Retry-After: 0" is still given time.
+    throttle_min_wait: float = 1.0
+    throttle_min_wait_cap: float = 300.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RetrySettings:
@@ -370,6 +374,10 @@ class RetrySettings:
             jitter=float(config.get("DELIVERY_RETRY_JITTER", cls.jitter)),
             max_retry_after=float(config.get("DELIVERY_MAX_RETRY_AFTER", cls.max_retry_after)),
             max_attempts=int(config.get("DELIVERY_MAX_ATTEMPTS", cls.max_attempts)),
+            throttle_min_wait=float(config.get("DELIVERY_THROTTLE_MIN_WAIT", cls.throttle_min_wait)),
+            throttle_min_wait_cap=float(
+                config.get("DELIVERY_THROTTLE_MIN_WAIT_CAP", cls.throttle_min_wait_cap)
+            ),
         )
 
 

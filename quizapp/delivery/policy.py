@@ -43,6 +43,15 @@ def retry_delay(settings: RetrySettings, failures: int, rng: random.Random | Non
     return max(0.0, base * factor)
 
 
+def throttle_wait(settings: RetrySettings, retry_after: float | None, throttled_in_a_row: int) -> float:
+    """Seconds to wait after a throttled answer: what the receiver asked for, but never less than a minimum
+    that doubles with each throttled answer in a row, so a "Retry-After: 0" cannot make us hammer it."""
+    doubled = settings.throttle_min_wait * 2.0 ** min(throttled_in_a_row, 60)
+    floor = min(doubled, settings.throttle_min_wait_cap)
+    asked = min(retry_after, settings.max_retry_after) if retry_after is not None else 0.0
+    return max(asked, floor)
+
+
 def decide(
     error: BaseException | None,
     *,
@@ -51,8 +60,10 @@ def decide(
     now: datetime,
     settings: RetrySettings,
     made_calls: bool = True,
+    throttled_in_a_row: int = 0,
 ) -> Decision:
-    """``failures``/``attempts`` are the row's counts before this attempt."""
+    """``failures`` is the row's count before this attempt, ``attempts`` its attempts that were not
+    throttled; ``throttled_in_a_row`` counts the destination's throttled answers since its last other one."""
     if error is None:
         return Decision("delivered", DELIVERED, now, failures)
     attempts_after = attempts + (1 if made_calls else 0)
@@ -65,24 +76,19 @@ def decide(
         return Decision("paused", PENDING, now, failures, _describe(error), destination_status="paused")
     if isinstance(error, Gone):
         return Decision("disabled", PENDING, now, failures, _describe(error), destination_status="disabled")
-    if isinstance(error, Throttled) and error.retry_after is not None:
-        if attempts_after >= settings.max_attempts:
-            return Decision(
-                "dead", DEAD, now, failures, f"gave up after {attempts_after} attempts: {_describe(error)}"
-            )
-        wait = min(error.retry_after, settings.max_retry_after)
-        until = now + timedelta(seconds=wait)
+    if isinstance(error, Throttled):
+        # The receiver is busy, not failing: the lead waits as long as it takes, using up no retries.
+        until = now + timedelta(seconds=throttle_wait(settings, error.retry_after, throttled_in_a_row))
         return Decision("throttled", PENDING, until, failures, _describe(error), hold_destination_until=until)
-    # Transient: a network error, a timeout, 5xx, 408, a redirect, a 429 that did not say how long to wait,
-    # or an unexpected error in an adapter (kept and retried rather than lost).
+    # Transient: a network error, a timeout, 5xx, 408, a redirect, or an unexpected error in an adapter
+    # (kept and retried rather than lost).
     failures += 1
     delay = retry_delay(settings, failures)
     if delay is None or attempts_after >= settings.max_attempts:
         return Decision(
             "dead", DEAD, now, failures, f"gave up after {attempts_after} attempts: {_describe(error)}"
         )
-    outcome = "throttled" if isinstance(error, Throttled) else "failed"
-    return Decision(outcome, PENDING, now + timedelta(seconds=delay), failures, _describe(error))
+    return Decision("failed", PENDING, now + timedelta(seconds=delay), failures, _describe(error))
 
 
 def _describe(error: BaseException) -> str:
@@ -94,4 +100,14 @@ def _describe(error: BaseException) -> str:
     return text[:4000]
 
 
-__all__ = ["Decision", "decide", "retry_delay", "PENDING", "SENDING", "DELIVERED", "DEAD", "Transient"]
+__all__ = [
+    "Decision",
+    "decide",
+    "retry_delay",
+    "throttle_wait",
+    "PENDING",
+    "SENDING",
+    "DELIVERED",
+    "DEAD",
+    "Transient",
+]

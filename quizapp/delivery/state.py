@@ -64,11 +64,35 @@ def reserve_slot(engine: Engine, name: str, interval: float, max_wait: float) ->
         time.sleep(wait)
 
 
-def hold_until(session: Session, name: str, until: datetime) -> None:
-    """After a 429: nobody sends to this destination before ``until``."""
+THROTTLED_IN_A_ROW = "throttled_in_a_row"
+
+
+def hold_until(session: Session, name: str, until: datetime) -> dict[str, Any]:
+    """After a throttled answer: nobody sends to this destination before ``until``, and the run of throttled
+    answers grows by one (the least wait after the next one doubles). Returns the new cache."""
     state = _locked(session, name)
     if state.next_allowed_at is None or state.next_allowed_at < until:
         state.next_allowed_at = until
+    return _set_meta(state, THROTTLED_IN_A_ROW, throttled_in_a_row(state) + 1)
+
+
+def end_throttling(session: Session, name: str) -> dict[str, Any]:
+    """The destination answered without throttling: the next throttled answer starts from the least wait."""
+    return _set_meta(_locked(session, name), THROTTLED_IN_A_ROW, 0)
+
+
+def throttled_in_a_row(state: DestinationState | None) -> int:
+    if state is None:
+        return 0
+    value = ((state.cache or {}).get(META) or {}).get(THROTTLED_IN_A_ROW)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _set_meta(state: DestinationState, key: str, value: Any) -> dict[str, Any]:
+    cache = dict(state.cache or {})
+    cache[META] = {**(cache.get(META) or {}), key: value}
+    state.cache = cache
+    return cache
 
 
 def set_status(

@@ -423,17 +423,30 @@ class Worker:
             if not isinstance(err, DeliveryFailure | Deferred):
                 log.exception("delivery %s to %s: unexpected error", row.message_id, destination.name)
         duration_ms = int((time.monotonic() - clock) * 1000)
+        counted = row.attempts
+        if error is not None and counted + 1 >= self.retry.max_attempts:
+            # Throttled attempts never count toward the limit; only near it is the log worth reading.
+            counted -= self._throttled_attempts(row.id)
         decision = decide(
             error,
             failures=row.failures,
-            attempts=row.attempts,
+            attempts=counted,
             now=utcnow(),
             settings=self.retry,
             made_calls=bool(http.calls),
+            throttled_in_a_row=dstate.throttled_in_a_row(self._caches.get(destination.name)),
         )
         self._record(row, decision, http, steps, cache, started, duration_ms, fingerprint)
         self.stats.add(decision.outcome)
         return decision
+
+    def _throttled_attempts(self, delivery_id: int) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == delivery_id, DeliveryAttempt.outcome == "throttled")
+            )
 
     def _record(
         self,
@@ -484,8 +497,18 @@ class Worker:
                 merged = dstate.merge_cache(session, row.destination, cache.changes, fingerprint)
                 if row.destination in self._caches:  # the rest of this batch sees the new ids too
                     self._caches[row.destination].cache = merged
+            throttling = None
             if decision.hold_destination_until is not None:
-                dstate.hold_until(session, row.destination, decision.hold_destination_until)
+                throttling = dstate.hold_until(session, row.destination, decision.hold_destination_until)
+            elif (
+                last is not None
+                and last.status_code is not None
+                and dstate.throttled_in_a_row(self._caches.get(row.destination))
+            ):
+                # An answer that was not a throttle ends the run; the write happens only after a run.
+                throttling = dstate.end_throttling(session, row.destination)
+            if throttling is not None and row.destination in self._caches:
+                self._caches[row.destination].cache = throttling
             if decision.destination_status is not None:
                 dstate.set_status(
                     session, row.destination, decision.destination_status, decision.error, fingerprint

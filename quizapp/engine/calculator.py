@@ -41,6 +41,12 @@ class Figure:
     def defined(self) -> bool:
         return self.value is not None
 
+    @property
+    def figure_text(self) -> str:
+        """The rounded figure as plain digits for data attributes ("1666.67", "0.00000001"): a Decimal's
+        own text can have an exponent ("1E-8") or a sign on zero ("-0.00")."""
+        return "" if self.figure is None else plain(self.figure)
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -40,8 +40,10 @@ def rounded(value: Decimal, style: str, places: int) -> Decimal:
     if style == "integer":
         places = 0
     if style == "percent":
-        return round_half_up(value * HUNDRED, places) / HUNDRED
-    return round_half_up(value, places)
+        figure = round_half_up(value * HUNDRED, places) / HUNDRED
+    else:
+        figure = round_half_up(value, places)
+    return abs(figure) if figure == 0 else figure  # -0.001 to 2 places is 0.00, not -0.00
 
 
 def plain(value: Decimal) -> str:
@@ -74,8 +76,6 @@ def format_value(value: Decimal, style: str = "number", places: int = 2, locale:
     # Fixed places, so Babel (which rounds half-even) never rounds again after our half-up rounding.
     pattern.frac_prec = (max(places, 0), max(places, 0))
     figure = rounded(value, style, places)
-    if figure == 0:
-        figure = abs(figure)  # never "-0.00"
     return pattern.apply(figure, loc, currency=currency or "USD", currency_digits=False)
 
 

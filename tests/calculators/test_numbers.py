@@ -167,3 +167,11 @@ def test_another_currency_in_a_currency_input_is_refused(text, locale, currency,
 ])
 def test_the_calculators_own_currency_symbol_or_code_is_accepted(text, locale, currency):
     assert abs(parse_number(text, locale, style="currency", currency=currency)) == Decimal(5)
+
+
+@pytest.mark.parametrize(("value", "style", "places"), [
+    ("-0.001", "number", 2), ("-0.4", "integer", 0), ("-0.0000000001", "percent", 6), ("-0.004", "currency", 2),
+])
+def test_a_figure_rounded_to_zero_carries_no_minus_sign(value, style, places):
+    figure = rounded(Decimal(value), style, places)
+    assert figure == 0 and not figure.is_signed()

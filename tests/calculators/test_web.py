@@ -373,6 +373,37 @@ def test_an_amount_in_another_currency_gets_a_field_message(client, db):
                                 headers=HX)) == "$1,666.67"
 
 
+TINY = {
+    "kind": "calculator", "slug": "tiny", "title": "Tiny", "headline": "Tiny shares",
+    "inputs": [{"id": "rate", "type": "number", "label": "Rate", "default": 1}],
+    "values": [{"id": "share", "label": "Share", "formula": "rate", "format": "percent", "places": 6,
+                "show": "free"},
+               {"id": "amount", "label": "Amount", "formula": "rate", "format": "number", "places": 2,
+                "show": "free"}],
+}
+
+
+@pytest.mark.parametrize(("rate", "share", "amount", "data"), [
+    ("0.00000001", "0.000001%", "0.00", "0.00000001"),  # the rounded fraction is 1E-8 as a Decimal
+    ("-0.0000000001", "0.000000%", "0.00", "0"),
+    ("-0.001", "-0.100000%", "0.00", "-0.001"),
+])
+def test_figures_never_show_an_exponent_or_minus_zero(make_app, quizzes_dir, db, rate, share, amount, data):
+    (quizzes_dir / "tiny.json").write_text(json.dumps(TINY))
+    client = make_app().test_client()
+    r = client.post("/q/tiny/preview", data={"rate": rate}, headers=HX)
+    assert (headline(r), figure(r, "amount")) == (share, amount)
+    assert f'data-headline="{data}"' in text_of(r)
+    url = start(client, "tiny", {"rate": rate})
+    r = client.post(url, data={"rate": rate, "first_name": "Ann", "email": "ann@example.com",
+                               "_action": "unlock"})
+    result = client.get(r.location)
+    assert (headline(result), figure(result, "amount")) == (share, amount)
+    assert f'data-headline="{data}"' in text_of(result)
+    stored = db.scalars(select(Submission)).one().values
+    assert (stored["share"]["value"], stored["share"]["display"]) == (data, share)
+
+
 @pytest.mark.parametrize("typed", ["1" * 100_000, "0." + "0" * 100_000 + "1", "1" + " " * 100_000 + "2",
                                    "x" * 100_000])
 def test_a_number_of_absurd_length_gets_a_short_field_message(client, db, typed):

@@ -238,7 +238,7 @@ def test_decisions():
     d = decide(Throttled("429", 30), failures=1, attempts=5, now=now, settings=fast)
     assert (d.outcome, d.failures, d.hold_destination_until) == ("throttled", 1, now + timedelta(seconds=30))
     d = decide(Throttled("429 without a wait", None), failures=0, attempts=0, now=now, settings=fast)
-    assert (d.outcome, d.failures) == ("throttled", 1)
+    assert (d.outcome, d.failures, d.next_attempt_at) == ("throttled", 0, now + timedelta(seconds=1))
     assert (
         decide(AuthFailed("401"), failures=0, attempts=0, now=now, settings=fast).destination_status
         == "paused"
@@ -254,6 +254,37 @@ def test_decisions():
     assert (d.status, d.next_attempt_at) == ("pending", now + timedelta(seconds=9))
     d = decide(KeyError("id"), failures=0, attempts=0, now=now, settings=fast)
     assert d.outcome == "failed" and d.error == "internal error: KeyError: 'id'"
+
+
+def test_throttling_waits_a_doubling_minimum_and_never_uses_up_retries():
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    settings = RetrySettings(schedule=(5,), jitter=0, max_attempts=3)
+    assert (settings.throttle_min_wait, settings.throttle_min_wait_cap) == (1.0, 300.0)
+
+    def wait(retry_after, in_a_row, failures=1, attempts=1000):
+        d = decide(
+            Throttled("429", retry_after),
+            failures=failures,
+            attempts=attempts,
+            now=now,
+            settings=settings,
+            throttled_in_a_row=in_a_row,
+        )
+        # Far past the attempt limit and the schedule, and still waiting rather than dead.
+        assert (d.outcome, d.status, d.failures) == ("throttled", "pending", failures)
+        assert d.hold_destination_until == d.next_attempt_at
+        return (d.next_attempt_at - now).total_seconds()
+
+    # Retry-After: 0 (or none) waits 1 s, doubling for each throttled answer in a row, up to 5 minutes.
+    assert [wait(0, n) for n in (0, 1, 2, 3, 8, 9, 50, 10_000)] == [1, 2, 4, 8, 256, 300, 300, 300]
+    assert [wait(None, n, failures=0) for n in (0, 4)] == [1, 16]
+    # A longer wait asked for is honoured exactly; a shorter one is raised to the minimum.
+    assert (wait(2, 0), wait(30, 0), wait(30, 5), wait(0.5, 0)) == (2, 30, 32, 1)
+    assert wait(10**7, 0) == 86400  # DELIVERY_MAX_RETRY_AFTER
+    custom = RetrySettings.from_config(
+        {"DELIVERY_THROTTLE_MIN_WAIT": "0.25", "DELIVERY_THROTTLE_MIN_WAIT_CAP": 2}
+    )
+    assert (custom.throttle_min_wait, custom.throttle_min_wait_cap) == (0.25, 2.0)
 
 
 def _response(status, headers=None, body=b"{}"):

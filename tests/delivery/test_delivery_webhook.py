@@ -209,6 +209,75 @@ def test_429_retry_after_waits_then_delivers(delivery_app, leads_for):
     assert [a.outcome for a in attempts(app, row.id)] == ["throttled", "delivered"]
 
 
+def test_429_with_retry_after_zero_still_waits_a_second(delivery_app, leads_for):
+    from tests.fakes.receiver import WebhookReceiver
+
+    script = sequence(Reply(429, {"error": "slow down"}, {"Retry-After": "0"}), Reply(200, {"ok": True}))
+    with WebhookReceiver(script) as rcv:
+        app = delivery_app([webhook(rcv.hook_url)])
+        leads_for(app)(1)
+        worker_for(app).drain(timeout=10)
+        calls = rcv.calls()
+    assert len(calls) == 2 and calls[1].at - calls[0].at >= 1.0
+    row = rows(app)[0]
+    assert (row.status, row.attempts, row.failures) == ("delivered", 2, 0)
+    # The delivered answer ends the run of throttled ones: the next 429 starts again from the minimum.
+    assert state(app, "hook").cache["_meta"]["throttled_in_a_row"] == 0
+
+
+def test_a_receiver_that_keeps_throttling_never_dead_letters_the_lead(delivery_app, leads_for):
+    from tests.fakes.receiver import WebhookReceiver
+
+    with WebhookReceiver(always(429, {"error": "slow down"}, {"Retry-After": "0"})) as rcv:
+        app = delivery_app(
+            [webhook(rcv.hook_url)],
+            DELIVERY_MAX_ATTEMPTS=3,
+            DELIVERY_THROTTLE_MIN_WAIT=0.05,
+            DELIVERY_THROTTLE_MIN_WAIT_CAP=0.4,
+        )
+        leads_for(app)(1)
+        worker = worker_for(app)
+        worker.drain(timeout=2.5)
+        throttled = [c.at for c in rcv.calls()]
+        row = rows(app)[0]
+        assert (row.status, row.failures) == ("pending", 0)
+        assert row.attempts == len(throttled) >= 6  # twice the attempt limit, and still waiting
+        assert {a.outcome for a in attempts(app, row.id)} == {"throttled"}
+        # Each wait is at least the minimum, doubled after every throttled answer in a row, up to its cap.
+        gaps = [b - a for a, b in zip(throttled, throttled[1:], strict=False)]
+        for i, gap in enumerate(gaps):
+            assert gap >= min(0.05 * 2**i, 0.4), (i, gaps)
+        assert state(app, "hook").cache["_meta"]["throttled_in_a_row"] == len(throttled)
+
+        rcv.script = always(200)
+        worker.drain(timeout=5)
+    row = rows(app)[0]
+    assert (row.status, row.attempts, row.failures) == ("delivered", len(throttled) + 1, 0)
+    assert state(app, "hook").cache["_meta"]["throttled_in_a_row"] == 0
+
+
+def test_throttled_answers_do_not_count_toward_the_attempt_limit(delivery_app, leads_for):
+    from tests.fakes.receiver import WebhookReceiver
+
+    slow_down = Reply(429, {"error": "slow down"}, {"Retry-After": "0"})
+    script = sequence(*[slow_down] * 4, Reply(500, {"error": "down"}))
+    with WebhookReceiver(script) as rcv:
+        app = delivery_app(
+            [webhook(rcv.hook_url)],
+            DELIVERY_MAX_ATTEMPTS=3,
+            DELIVERY_THROTTLE_MIN_WAIT=0.02,
+            DELIVERY_THROTTLE_MIN_WAIT_CAP=0.02,
+        )
+        leads_for(app)(1)
+        worker_for(app).drain(timeout=10)
+        assert [c.status for c in rcv.calls()] == [429] * 4 + [500] * 3
+    row = rows(app)[0]
+    # Four throttled answers, then the limit of three real failures ends it.
+    assert (row.status, row.attempts, row.failures) == ("dead", 7, 3)
+    assert row.last_error.startswith("gave up after 3 attempts: 500 from POST")
+    assert [a.outcome for a in attempts(app, row.id)] == ["throttled"] * 4 + ["failed", "failed", "dead"]
+
+
 def test_redirect_is_not_followed(delivery_app, leads_for, receiver):
     from tests.fakes.receiver import WebhookReceiver
 
