@@ -13,6 +13,7 @@ Facts are addressed by dotted paths into ``facts`` (see ``payload.facts_for``): 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -158,8 +159,10 @@ def map_tags(facts: Mapping[str, Any], mapping: Mapping[str, Any]) -> list[str]:
 
 
 def _field_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return plain_number(value)
+    if isinstance(value, Decimal):  # kept exact: the payload writes it digit for digit
+        return value if value.is_finite() else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, list | tuple):
         return ", ".join(str(_field_value(v)) for v in value)
     if isinstance(value, Mapping):
@@ -176,12 +179,3 @@ def map_fields(facts: Mapping[str, Any], mapping: Mapping[str, Any]) -> dict[str
         if value is not None and value != "":
             out[name] = value
     return out
-
-
-def plain_number(value: Decimal) -> int | float | None:
-    """A finite Decimal as a JSON number: an int when whole, else the shortest float reading back the same."""
-    if not value.is_finite():
-        return None
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)

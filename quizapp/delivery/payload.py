@@ -9,10 +9,8 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
-
-from quizapp.delivery.mapping import plain_number
 
 SOURCE_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer")
 PAGE_KEYS = ("page_url", "page", "landing_url", "url")
@@ -26,42 +24,93 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: Decimals become numbers, times ISO strings, NaN and infinities null."""
+# The largest magnitude a double holds: a receiver (JavaScript, Python's json) reads anything larger as
+# Infinity, so such a figure is sent as null rather than as a number nobody can use.
+DOUBLE_MAX = Decimal("1.7976931348623157e308")
+
+
+def json_number(value: Decimal) -> str | None:
+    """The JSON text of a Decimal, digit for digit (0.3 stays 0.3, never 0.29999999999999999): no trailing
+    zeros, plain notation unless the number is huge or tiny. None for NaN, infinities and magnitudes no
+    double can hold."""
+    if not value.is_finite() or abs(value) > DOUBLE_MAX:
+        return None
+    if value.is_zero():
+        return "0"
+    # Trailing zeros dropped, every other digit kept (the default context would round to 28 digits).
+    value = value.normalize(Context(prec=len(value.as_tuple().digits)))
+    if -7 < value.adjusted() < 21:  # where JavaScript itself writes numbers without an exponent
+        return format(value, "f")
+    return str(value)  # 1E+25, 1.5E-9: valid JSON numbers
+
+
+def encode(value: Any) -> str:
+    """Compact JSON (as ``json.dumps(separators=(",", ":"), ensure_ascii=False)``) in which Decimals are
+    written as exact numbers, floats that are not finite as null, and times as ISO-8601 strings."""
+    if value is None or isinstance(value, bool | int | str):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Decimal):
-        return plain_number(value)
+        return json_number(value) or "null"
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return json.dumps(value) if math.isfinite(value) else "null"
     if isinstance(value, datetime):
-        return iso(value)
+        return json.dumps(iso(value))
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        items = (json.dumps(str(k), ensure_ascii=False) + ":" + encode(v) for k, v in value.items())
+        return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+        return "[" + ",".join(encode(v) for v in value) + "]"
+    raise TypeError(f"cannot send a {type(value).__name__} in a payload")
 
 
-def _numeric_strings(sub_scores: Mapping[str, Any]) -> dict[str, Any]:
-    """Sub-scores are stored with numbers as strings ("33.33"); receivers get numbers."""
-    out: dict[str, Any] = {}
-    for category, parts in (sub_scores or {}).items():
-        if isinstance(parts, Mapping):
-            out[category] = {
-                k: _to_number(v) if k in ("score", "max", "percent") else v for k, v in parts.items()
-            }
-        else:
-            out[category] = _to_number(parts)
-    return out
-
-
-def _to_number(value: Any) -> Any:
+def _decimal(value: Any) -> Any:
+    """A number stored as text ("1334", "0.015") as a Decimal, so it is sent as a JSON number; NaN and
+    infinities become None; anything that is not number text is returned as it is."""
     if isinstance(value, str):
         try:
             number = Decimal(value)
         except ArithmeticError:
             return value
-        return plain_number(number) if number.is_finite() else None
+        return number if number.is_finite() else None
     return value
+
+
+def _numeric_sub_scores(sub_scores: Mapping[str, Any]) -> dict[str, Any]:
+    """Sub-scores are stored with numbers as strings ("33.33"); receivers get numbers."""
+    out: dict[str, Any] = {}
+    for category, parts in (sub_scores or {}).items():
+        if isinstance(parts, Mapping):
+            out[category] = {k: _decimal(v) if k in ("score", "max", "percent") else v for k, v in parts.items()}
+        else:
+            out[category] = _decimal(parts)
+    return out
+
+
+def number_questions(definition: Any) -> frozenset[str]:
+    """Ids of the questions whose answers are numbers: every calculator input, a quiz's number questions
+    (stored as exact text, "1250.5"). A scale's answer is already an integer."""
+    if getattr(definition, "kind", None) == "calculator":
+        return frozenset(item.id for item in getattr(definition, "inputs", ()))
+    return frozenset(q.id for q in getattr(definition, "questions", ()) if q.type == "number")
+
+
+def _numeric_answers(answers: Mapping[str, Any], numbers: frozenset[str]) -> dict[str, Any]:
+    return {k: _decimal(v) if k in numbers else v for k, v in answers.items()}
+
+
+def _numeric_labelled(answers: list[Any], numbers: frozenset[str]) -> list[Any]:
+    return [
+        {**a, "value": _decimal(a.get("value"))} if isinstance(a, Mapping) and a.get("question") in numbers else a
+        for a in answers
+    ]
+
+
+def _numeric_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Calculator inputs and results, ``{name: {kind, label, value, display}}``, with ``value`` a number."""
+    return {
+        name: {**entry, "value": _decimal(entry.get("value"))} if isinstance(entry, Mapping) else entry
+        for name, entry in values.items()
+    }
 
 
 def facts_for(submission: Any, definition: Any, *, updated: bool) -> dict[str, Any]:
@@ -70,6 +119,7 @@ def facts_for(submission: Any, definition: Any, *, updated: bool) -> dict[str, A
     response = submission.response
     source = dict(getattr(response, "source", None) or {})
     outcome = definition.outcome(submission.outcome) if hasattr(definition, "outcome") else None
+    numbers = number_questions(definition)
     facts: dict[str, Any] = {
         "event": "lead.updated" if updated else "lead.created",
         "submission_id": submission.id,
@@ -88,12 +138,12 @@ def facts_for(submission: Any, definition: Any, *, updated: bool) -> dict[str, A
         "percent": submission.percent,
         "tier": submission.tier,
         "lead_score": submission.lead_score,
-        "sub_scores": _numeric_strings(submission.sub_scores or {}),
+        "sub_scores": _numeric_sub_scores(submission.sub_scores or {}),
         "tags": list(submission.tags or []),
         "lead_tags": list(lead.tags or []),
-        "answers": dict(getattr(response, "answers", None) or {}),
-        "labelled_answers": list(submission.answers or []),
-        "values": dict(submission.values or {}),
+        "answers": _numeric_answers(getattr(response, "answers", None) or {}, numbers),
+        "labelled_answers": _numeric_labelled(list(submission.answers or []), numbers),
+        "values": _numeric_values(submission.values or {}),
         "consent": submission.consent_at is not None,
         "consent_text": submission.consent_text,
         "consent_at": submission.consent_at,
@@ -139,8 +189,8 @@ def build_payload(facts: Mapping[str, Any], tags: list[str], fields: Mapping[str
         "source": facts["source"],
         "submitted_at": facts["submitted_at"],
     }
-    envelope = {"type": facts["event"], "timestamp": iso(facts["submitted_at"]), "data": _plain(data)}
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    envelope = {"type": facts["event"], "timestamp": iso(facts["submitted_at"]), "data": data}
+    return encode(envelope).encode("utf-8")
 
 
 def parse(payload: bytes) -> dict[str, Any]:

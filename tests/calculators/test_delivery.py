@@ -42,8 +42,10 @@ def test_calculator_lead_reaches_the_webhook_with_its_values(make_app, tmp_path,
         assert payload["tags"] == ["calculator:customer-cost", "cost-per-customer:over-1000",
                                    "channel-without-customers", "warm-lead", "channel-a-over-1000"]
         assert payload["lead_score"] == 20
-        assert payload["values"]["a_cost_per_customer"]["value"] == "1666.67"
+        assert payload["values"]["a_cost_per_customer"]["value"] == 1666.67
+        assert b'"a_close_rate":{"kind":"input","label":' in request.body
+        assert b'"value":0.003,"display":"0.3%"' in request.body  # 0.3% as typed: exact digits, a number
         assert payload["values"]["b_cost_per_customer"] == {"kind": "result", "label": "Channel B: cost per "
                                                             "customer", "value": None,
                                                             "display": "No customers yet", "show": "free"}
-        assert payload["values"]["b_close_rate"]["value"] == "0"
+        assert payload["values"]["b_close_rate"]["value"] == 0
