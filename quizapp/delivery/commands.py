@@ -259,10 +259,29 @@ def check() -> None:
     for dest in config.destinations.values():
         missing = [n for n in dest.secret_names() if not os.environ.get(n, "").strip()]
         where = "all quizzes" if dest.quizzes == "all" else ", ".join(dest.quizzes) or "quizzes that name it"
-        state = "off" if not dest.enabled else ("MISSING " + ", ".join(missing) if missing else "ok")
-        bad += bool(missing and dest.enabled)
+        if missing:
+            state = "MISSING " + ", ".join(missing)
+        else:
+            problem = _config_problem(dest)
+            state = f"BAD: {problem} (the destination would be paused)" if problem else "ok"
+        if not dest.enabled:
+            state = "off"
+        bad += state not in ("ok", "off")
         click.echo(f"{dest.name}: {dest.type}, for {where}: {state}")
     sys.exit(1 if bad else 0)
+
+
+def _config_problem(dest) -> str | None:
+    """What would pause the destination at its first send (a malformed secret), or None."""
+    from quizapp.delivery.adapters import registry
+    from quizapp.delivery.adapters.base import Cache
+    from quizapp.delivery.http import ConfigProblem
+
+    try:
+        registry.get(dest.type)(dest, None, Cache()).check_config()
+    except ConfigProblem as err:
+        return str(err)
+    return None
 
 
 @deliveries.command("new-secret")

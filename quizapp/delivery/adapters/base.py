@@ -122,6 +122,10 @@ class Adapter:
     def deliver(self, message: Message, steps: Steps) -> None:
         raise NotImplementedError
 
+    def check_config(self) -> None:
+        """Raise ConfigProblem for what would pause this destination at its first send, found without
+        calling the platform (a malformed secret); `quizapp deliveries check` reports it beforehand."""
+
     def secret(self, setting: str) -> str:
         name = self.settings.get(setting)
         value = os.environ.get(name or "", "")

@@ -52,6 +52,9 @@ class Mailchimp(Adapter):
             )
         return f"https://{match.group(1)}.api.mailchimp.com/3.0"
 
+    def check_config(self) -> None:
+        self.base_url  # noqa: B018 - raises ConfigProblem for a key without its data center
+
     def deliver(self, message: Message, steps: Steps) -> None:
         data = message.data
         email, _display = split_email(data)

@@ -102,6 +102,11 @@ class Webhook(Adapter):
             )
         return value
 
+    def check_config(self) -> None:
+        self.keys()
+        for header, env in self.settings.get("secret_headers", {}).items():
+            self._env(env, header)
+
     def deliver(self, message: Message, steps: Steps) -> None:
         self.http.request(
             "POST", self.settings["url"], step="post", data=message.payload, headers=self.headers(message)
