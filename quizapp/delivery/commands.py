@@ -256,6 +256,7 @@ def check() -> None:
         click.echo("no destinations configured" + (f" in {path}" if path else " (no destinations file)"))
         return
     bad = 0
+    warnings = _mapping_warnings(app, config)
     for dest in config.destinations.values():
         missing = [n for n in dest.secret_names() if not os.environ.get(n, "").strip()]
         where = "all quizzes" if dest.quizzes == "all" else ", ".join(dest.quizzes) or "quizzes that name it"
@@ -268,7 +269,42 @@ def check() -> None:
             state = "off"
         bad += state not in ("ok", "off")
         click.echo(f"{dest.name}: {dest.type}, for {where}: {state}")
+        for line in warnings.get(dest.name, []):
+            click.echo(f"  warning: {line}")
     sys.exit(1 if bad else 0)
+
+
+def _mapping_warnings(app, config) -> dict[str, list[str]]:
+    """Destination name -> mapping paths that never have a value: a field that is never sent, a rule that
+    never holds. A destination's own mapping is checked against every quiz it receives leads from (a path
+    one of them has is fine); the options a quiz gives a destination against that quiz."""
+    from quizapp.delivery.config import MappingSchema, check_quiz_options
+    from quizapp.delivery.mapping import mapping_paths, reaches
+
+    catalog = app.extensions.get("quizapp.catalog")
+    definitions = catalog.all() if catalog is not None else []
+    senders: dict[str, list] = {}
+    from_quizzes: dict[str, list[str]] = {}
+    for definition in sorted(definitions, key=lambda d: d.slug):
+        for name, options in config.for_quiz(definition.slug, tuple(definition.destinations)):
+            senders.setdefault(name, []).append(definition)
+            if not options or check_quiz_options(options):  # a broken mapping is `quizapp validate`'s to report
+                continue
+            for where, path in mapping_paths(MappingSchema().load(dict(options))):
+                if not reaches(path, definition):
+                    from_quizzes.setdefault(name, []).append(
+                        f"{definition.slug} adds {where}: {path!r}, which {definition.slug} never has"
+                    )
+    out: dict[str, list[str]] = {}
+    for name, dest in config.destinations.items():
+        sending = senders.get(name, [])
+        slugs = ", ".join(d.slug for d in sending)
+        out[name] = [
+            f"mapping.{where}: {path!r} has no value for any quiz that sends to it ({slugs})"
+            for where, path in mapping_paths(dest.mapping)
+            if sending and not any(reaches(path, definition) for definition in sending)
+        ] + from_quizzes.get(name, [])
+    return out
 
 
 def _config_problem(dest) -> str | None:

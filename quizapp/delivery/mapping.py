@@ -54,6 +54,48 @@ FACT_ROOTS = frozenset(
 )
 
 
+# Facts a calculator never has: it computes figures, not a score.
+QUIZ_ONLY = frozenset({"score", "max_score", "percent", "tier", "sub_scores"})
+# The parts of one calculator figure (``values.<name>.<part>``) and of one quiz category's sub-score.
+VALUE_PARTS = frozenset({"kind", "label", "value", "display", "show"})
+SUB_SCORE_PARTS = frozenset({"label", "score", "max", "percent"})
+
+
+def reaches(path: str, definition: Any) -> bool:
+    """Whether a fact path can hold a value for a submission of this quiz or calculator: a question, input,
+    figure or category it has, a part such an entry has, or a fact its kind records."""
+    root, *rest = path.split(".")
+    calculator = getattr(definition, "kind", None) == "calculator"
+    if root not in FACT_ROOTS or (calculator and root in QUIZ_ONLY):
+        return False
+    if root == "answers":
+        asked = getattr(definition, "inputs", ()) if calculator else getattr(definition, "questions", ())
+        return not rest or (len(rest) == 1 and rest[0] in {q.id for q in asked})
+    if root == "values":
+        if not calculator:
+            return False
+        names = {i.id for i in definition.inputs} | {v.id for v in definition.values}
+        return not rest or (rest[0] in names and (len(rest) == 1 or (len(rest) == 2 and rest[1] in VALUE_PARTS)))
+    if root == "sub_scores":
+        categories = {c.id for c in getattr(definition, "categories", ())}
+        if not rest:
+            return bool(categories)
+        return rest[0] in categories and (len(rest) == 1 or (len(rest) == 2 and rest[1] in SUB_SCORE_PARTS))
+    return not rest
+
+
+def mapping_paths(mapping: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(where in the mapping, fact path) for every path a loaded mapping reads: its fields and rules."""
+    out = [
+        (f"fields.{name}", source)
+        for name, source in (mapping.get("fields") or {}).items()
+        if isinstance(source, str)
+    ]
+    for i, rule in enumerate((mapping.get("tags") or {}).get("rules", [])):
+        out += [(f"tags.rules[{i}].when", path) for path in rule.get("when", {})]
+    return out
+
+
 def resolve(facts: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or None when any part is missing.
 

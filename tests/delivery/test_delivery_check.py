@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from click.testing import CliRunner
 
 from quizapp.delivery.commands import deliveries, worker
 from tests.delivery.support import SECRET, rows, webhook
+from tests.helpers import minimal_quiz
 
 
 def check(app) -> tuple[int, list[str]]:
@@ -67,3 +69,51 @@ def test_the_reported_problem_is_the_one_that_pauses_the_destination(delivery_ap
 def test_a_good_configuration_is_ok(delivery_app):
     code, lines = check(delivery_app([webhook("http://127.0.0.1:9/hook")]))
     assert (code, lines) == (0, ["hook: webhook, for all quizzes: ok"])
+
+
+def test_mapping_paths_no_quiz_can_fill_are_warned_about(delivery_app, quizzes_dir, monkeypatch):
+    (quizzes_dir / "traffic.json").write_text(json.dumps(minimal_quiz(
+        slug="traffic", destinations=[{"name": "crm", "fields": {"NEEDED": "values.leads_needed",
+                                                                 "FIRST": "answers.q1"}}])))
+    everything = {
+        "fields": {
+            "needed": "values.leads_needed",  # leads-needed has it
+            "cpc": "values.cost_per_customer.display",  # cost-per-lead has it
+            "typo": "values.leads_neded",
+            "part": "values.leads_needed.colour",
+            "leak": "sub_scores.nurture.percent",  # funnel-leak's category
+            "channels": "answers.channels",
+            "nope": "answers.nope",
+            "title": "outcome.title",
+        },
+        "tags": {"rules": [
+            {"when": {"values.cost_per_customer": {"min": 1000}}, "add": ["pricey"]},
+            {"when": {"tier": "high", "sub_scores.nowhere.score": {"min": 1}}, "add": ["never"]},
+        ]},
+    }
+    calculators_only = {"fields": {"score": "score", "needed": "values.leads_needed"}}
+    app = delivery_app([
+        webhook("http://127.0.0.1:9/hook", mapping=everything),
+        webhook("http://127.0.0.1:9/hook", name="calc", quizzes=["leads-needed"], mapping=calculators_only),
+        webhook("http://127.0.0.1:9/hook", name="crm", quizzes=[]),
+        webhook("http://127.0.0.1:9/hook", name="idle", quizzes=[], mapping={"fields": {"x": "values.none"}}),
+    ])
+    code, lines = check(app)
+    everyone = "cost-per-lead, customer-cost, funnel-leak, lead-magnet-readiness, leads-needed, traffic"
+    assert lines == [
+        "hook: webhook, for all quizzes: ok",
+        f"  warning: mapping.fields.typo: 'values.leads_neded' has no value for any quiz that sends to it ({everyone})",
+        f"  warning: mapping.fields.part: 'values.leads_needed.colour' has no value for any quiz that sends to it "
+        f"({everyone})",
+        f"  warning: mapping.fields.nope: 'answers.nope' has no value for any quiz that sends to it ({everyone})",
+        f"  warning: mapping.fields.title: 'outcome.title' has no value for any quiz that sends to it ({everyone})",
+        f"  warning: mapping.tags.rules[1].when: 'sub_scores.nowhere.score' has no value for any quiz that sends "
+        f"to it ({everyone})",
+        "calc: webhook, for leads-needed: ok",
+        "  warning: mapping.fields.score: 'score' has no value for any quiz that sends to it (leads-needed)",
+        "crm: webhook, for quizzes that name it: ok",
+        "  warning: traffic adds fields.NEEDED: 'values.leads_needed', which traffic never has",
+        # no quiz sends to it: nothing to check its paths against
+        "idle: webhook, for quizzes that name it: ok",
+    ]
+    assert code == 0  # warnings: the destinations work, some fields are simply never sent
