@@ -260,6 +260,8 @@ def check() -> None:
     for dest in config.destinations.values():
         missing = [n for n in dest.secret_names() if not os.environ.get(n, "").strip()]
         where = "all quizzes" if dest.quizzes == "all" else ", ".join(dest.quizzes) or "quizzes that name it"
+        if dest.require_consent:
+            where += ", leads who consented"
         if missing:
             state = "MISSING " + ", ".join(missing)
         else:

@@ -131,6 +131,8 @@ class DestinationSchema(Strict):
     mapping = fields.Dict(load_default=dict)
     rate_limit = fields.Nested(RateLimitSchema, load_default=None, allow_none=True)
     timeout = fields.Float(load_default=15.0, validate=validate.Range(min=0.05, max=120))
+    # Only leads who ticked the gate's consent checkbox go to this destination.
+    require_consent = fields.Boolean(load_default=False)
 
     @validates("quizzes")
     def _quizzes(self, value, **kwargs):
@@ -188,6 +190,7 @@ class Destination:
     exclude_quizzes: tuple[str, ...] = ()
     rate_limit: tuple[int, float] | None = None  # (requests, per seconds); None: the adapter's default
     timeout: float = 15.0
+    require_consent: bool = False
 
     def applies_to(self, slug: str) -> bool:
         if not self.enabled or slug in self.exclude_quizzes:
@@ -283,6 +286,7 @@ def parse_destinations(data: Any, file: str = "<destinations>") -> DestinationsC
             exclude_quizzes=tuple(d["exclude_quizzes"]),
             rate_limit=(rate["requests"], rate["per_seconds"]) if rate else None,
             timeout=d["timeout"],
+            require_consent=d["require_consent"],
         )
     return DestinationsConfig(out, file)
 

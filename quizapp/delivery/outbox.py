@@ -68,6 +68,8 @@ def enqueue_lead(
     rows: list[Delivery] = []
     for name, options in targets:
         destination = config.get(name)
+        if destination is not None and destination.require_consent and not facts["consent"]:
+            continue  # the creator sends this platform only leads who ticked the consent box
         if destination is None:
             log.warning(
                 "quiz %s names destination %s, which is not configured; its deliveries wait for it",

@@ -29,7 +29,7 @@ from quizapp.delivery import state as dstate
 from quizapp.delivery.adapters import Message, Steps, registry
 from quizapp.delivery.adapters.base import Cache
 from quizapp.delivery.config import DestinationsConfig, RetrySettings, worker_setting
-from quizapp.delivery.http import Deferred, DeliveryFailure, Http
+from quizapp.delivery.http import Deferred, DeliveryFailure, Http, Permanent
 from quizapp.delivery.policy import DEAD, DELIVERED, PENDING, SENDING, Decision, decide
 from quizapp.store.models import Delivery, DeliveryAttempt, DestinationState, utcnow
 
@@ -413,6 +413,9 @@ class Worker:
         error: BaseException | None = None
         try:
             self._renew(row)
+            if destination.require_consent and message.data.get("consent") is not True:
+                # Queued before the destination asked for consent (or before it was configured): never sent.
+                raise Permanent(f"not sent: destination {destination.name!r} takes only leads who consented")
             adapter_cls(destination, http, cache).deliver(message, steps)
         except LeaseLost as err:
             self._record_lost(row, http, started, clock, str(err))
