@@ -108,3 +108,30 @@ def test_without_javascript_the_calculate_button_gives_the_same_figures(server, 
     assert page.locator("[data-value=visitors_needed] dd").inner_text() == "2,000 visitors"
     assert page.locator("[data-value=leads_saved] dd").inner_text() == "300 leads"
     context.close()
+
+
+def test_typing_and_submitting_log_no_console_errors(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.base}/q/leads-needed")
+    page.fill("#in-customers", "")
+    page.locator("#in-customers").press_sequentially("20", delay=40)
+    page.wait_for_function("document.querySelector('.calc-headline').textContent === '400 leads'")
+    page.click("button[value=calculate]")
+    page.wait_for_url("**/calculate")
+    # the address changes before the swap, and focus moves to the heading once it has settled
+    page.wait_for_function("document.activeElement.matches('[data-quiz-step=calculator] h1')")
+    page.fill("#in-customers", "")
+    page.locator("#in-customers").press_sequentially("30", delay=40)
+    page.wait_for_function("document.querySelector('.calc-headline').textContent === '600 leads'")
+    page.fill("#first_name", "Cy")
+    page.fill("#email", "cy@example.com")
+    page.click("button[value=unlock]")
+    page.wait_for_url("**/result")
+    assert page.locator("[data-value=leads_saved] dd").inner_text() == "0 leads"
+    assert errors == []
+    context.close()

@@ -415,3 +415,13 @@ def test_a_number_of_absurd_length_gets_a_short_field_message(client, db, typed)
     r = client.post("/q/leads-needed/start", data={"customers": typed, "close_rate": "5"})
     assert r.status_code == 422
     assert count(db, Response) == 0
+
+
+def test_only_the_screen_with_the_gate_disables_its_button_while_sending(client):
+    landing = text_of(client.get("/q/leads-needed"))
+    assert '<form method="post" action="/q/leads-needed/start" novalidate class="calc-form">' in landing
+    assert "hx-disabled-elt" not in landing
+    url = start(client, "leads-needed", {"customers": "10", "close_rate": "5"})
+    page = text_of(client.get(url))
+    assert ('novalidate class="calc-form" hx-disabled-elt="find button[value=unlock]" '
+            'hx-disinherit="hx-disabled-elt">') in page
