@@ -57,7 +57,7 @@ def test_landing_shows_defaults_and_the_free_headline_without_cookies(client, db
     assert 'name="customers" inputmode="numeric" autocomplete="off" value="10"' in body
     assert '<input type="hidden" name="utm_source" value="blog">' in body
     assert headline(r) == "200 leads"
-    assert "+ 3 more figures and advice in the full breakdown" in body
+    assert "+ 3 more figures and advice in your full results" in body
     assert "Visitors you need" not in body  # gated
     assert "Vary" in r.headers and "HX-Request" in r.headers["Vary"]
     assert count(db, Response) == 0
@@ -130,7 +130,7 @@ def test_full_flow_without_javascript_stores_inputs_values_tags_and_score(client
     result = client.get(result_url)
     assert result.status_code == 200
     body = text_of(result)
-    assert "Ann, your full breakdown" in body
+    assert "Ann, your full results" in body
     assert headline(result) == "$1,666.67"
     assert figure(result, "b_cost_per_customer") == "$666.67"
     assert figure(result, "difference") == "$1,000.00"
