@@ -64,6 +64,17 @@ def test_landing_shows_defaults_and_the_free_headline_without_cookies(client, db
     assert [e.kind for e in db.scalars(select(Event))] == ["view"]
 
 
+def test_the_calculated_screen_keeps_the_landing_headline_and_promise(client, db):
+    heading = "<h1 tabindex=\"-1\">Work backwards from your sales target: how many leads do you really need?</h1>"
+    promise = ('<p class="promise">Enter the customers you want and your lead-to-customer rate. '
+               "Get the leads, and the visitors, it takes.</p>")
+    landing = text_of(client.get("/q/leads-needed"))
+    url = start(client, "leads-needed", {"customers": "10", "close_rate": "5"})
+    for screen in (landing, text_of(client.get(url)), text_of(client.get(url, headers=HX))):
+        assert heading in screen and promise in screen
+        assert "<h1" not in screen.replace(heading, "")
+
+
 def test_landing_prefill_from_the_link_and_bad_values_ignored(client):
     r = client.get("/q/leads-needed?customers=25&close_rate=2&optin_rate=abc")
     assert headline(r) == "1,250 leads"
