@@ -47,5 +47,6 @@ def test_calculator_lead_reaches_the_webhook_with_its_values(make_app, tmp_path,
         assert b'"value":0.003,"display":"0.3%"' in request.body  # 0.3% as typed: exact digits, a number
         assert payload["values"]["b_cost_per_customer"] == {"kind": "result", "label": "Channel B: cost per "
                                                             "customer", "value": None,
-                                                            "display": "No customers yet", "show": "free"}
+                                                            "display": "No customers yet: needs a rate above 0%",
+                                                            "show": "free"}
         assert payload["values"]["b_close_rate"]["value"] == 0

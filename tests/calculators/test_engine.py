@@ -71,10 +71,10 @@ def test_customer_cost_from_the_guide(a, b, a_cost, b_cost):
 def test_customer_cost_division_by_zero_shows_the_fallback():
     out = run(shipped("customer-cost"), b_close_rate="0")
     fig = out.figures["b_cost_per_customer"]
-    assert (fig.value, fig.figure, fig.display) == (None, None, "No customers yet")
+    assert (fig.value, fig.figure, fig.display) == (None, None, "No customers yet: needs a rate above 0%")
     assert fig.message == "Can't be worked out: it divides by zero with these numbers."
     # a value built on an undefined value is undefined too, and says why
-    assert shown(out, "difference") == "Needs customers on both channels"
+    assert shown(out, "difference") == "Needs a rate above 0% on both channels"
     assert out.figures["difference"].message == fig.message
     assert "channel-without-customers" in out.tags
     assert [a.id for a in out.advice] == ["no_customers"]
@@ -108,7 +108,7 @@ def test_stored_values_are_plain_json_without_nan_or_infinity():
     assert values["a_cost_per_customer"] == {"kind": "result", "label": "Channel A: cost per customer",
                                              "value": "1000", "display": "$1,000.00", "show": "free"}
     assert values["b_cost_per_customer"]["value"] is None
-    assert values["b_cost_per_customer"]["display"] == "No customers yet"
+    assert values["b_cost_per_customer"]["display"] == "No customers yet: needs a rate above 0%"
     assert values["a_close_rate"] == {"kind": "input", "label": "Channel A: lead-to-customer rate",
                                       "value": "0.2", "display": "20%"}
     assert values["customer_value"]["display"] == "$1,500"

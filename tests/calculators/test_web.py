@@ -28,7 +28,7 @@ def live(resp) -> str:
 
 
 def figure(resp, name: str) -> str:
-    m = re.search(rf'data-value="{name}"><dt>[^<]*</dt><dd>([^<]*)', text_of(resp))
+    m = re.search(rf'data-value="{name}"[^>]*><dt>[^<]*</dt><dd>([^<]*)', text_of(resp))
     assert m, name
     return m.group(1).strip()
 
@@ -108,7 +108,7 @@ def test_preview_reports_field_messages_out_of_band(client):
             in body)
     assert '<p class="error" id="err-a_close_rate" role="alert" hx-swap-oob="true"></p>' in body
     # a value that needs the unreadable input shows a dash and points at the field, not the fallback
-    assert re.search(r'data-value="b_cost_per_customer"><dt>[^<]*</dt><dd>\u2014</dd>'
+    assert re.search(r'data-value="b_cost_per_customer" class="undefined"><dt>[^<]*</dt><dd>\u2014</dd>'
                      r'<dd class="why muted small">Check \u201cChannel B: lead-to-customer rate\u201d.</dd>',
                      body)
 
@@ -164,7 +164,8 @@ def test_full_flow_without_javascript_stores_inputs_values_tags_and_score(client
     assert sub.values["cheap_lead_trap"]["value"] == "1"
     assert sub.values["a_profit_per_customer"] == {"kind": "result", "label": "Channel A: what a customer "
                                                    "leaves you", "value": None,
-                                                   "display": "Add what a customer is worth", "show": "gated"}
+                                                   "display": "Needs what a customer is worth and a rate above 0%",
+                                                   "show": "gated"}
     assert sub.answers[0] == {"question": "a_cost_per_lead", "text": "Channel A: cost per lead",
                               "type": "currency", "value": "5", "label": "$5"}
     stored = json.dumps([sub.values, sub.answers])
@@ -213,13 +214,17 @@ def test_division_by_zero_shows_the_fallback_and_stores_null(client, db):
     url = start(client, "customer-cost", dict(CUSTOMER_COST, b_close_rate="0"))
     page = client.get(url)
     assert page.status_code == 200
-    assert figure(page, "b_cost_per_customer") == "No customers yet"
-    assert "Can't be worked out: it divides by zero with these numbers." in text_of(page)
+    assert figure(page, "b_cost_per_customer") == "No customers yet: needs a rate above 0%"
+    # the creator's fallback is the explanation: no general reason under it, and the row can wrap
+    assert "divides by zero" not in text_of(page)
+    assert '<div data-value="b_cost_per_customer" class="undefined">' in text_of(page)
     r = client.post(url, data=dict(CUSTOMER_COST, b_close_rate="0", first_name="Bo", email="bo@example.com",
                                    _action="unlock"))
     result = client.get(r.location)
     assert result.status_code == 200
-    assert figure(result, "difference") == "Needs customers on both channels"
+    assert figure(result, "difference") == "Needs a rate above 0% on both channels"
+    assert figure(result, "b_leads_per_customer") == "No customers yet: needs a rate above 0%"
+    assert "divides by zero" not in text_of(result)
     sub = db.scalars(select(Submission)).one()
     assert sub.values["b_cost_per_customer"]["value"] is None
     assert "channel-without-customers" in sub.tags
