@@ -501,5 +501,5 @@ def test_calculator_inline_live_result_gate_and_lead(desktop, page_in, host_site
     assert names(events) == ["quiz:ready", "quiz:start", "quiz:gate", "quiz:lead", "quiz:result"]
     lead_event = next(e["detail"] for e in events if e["name"] == "quiz:lead")
     assert lead_event == {"quiz": "cost-per-lead", "screen": "result", "kind": "calculator",
-                          "outcome": "between", "headline": "30.00", "tags": sub.tags, "embed": "quizapp-1"}
+                          "outcome": "between", "headline": "30", "tags": sub.tags, "embed": "quizapp-1"}
     assert sub.tags == ["calculator:cost-per-lead", "cpl:27-to-70", "runs-paid-ads"]
