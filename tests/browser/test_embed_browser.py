@@ -383,7 +383,8 @@ def test_allow_listed_site_gets_the_email_and_a_new_tab_when_a_step_is_refused(
         link.click()
     tab = opened.value
     tab.wait_for_selector('[data-quiz-step="question"][data-step="2"]')
-    assert tab.evaluate("document.body.className") == "page"  # a full page, not a bare frame
+    # A full page, not a bare frame: embed-child.js (deferred) switches the class once it runs.
+    tab.wait_for_function("document.body.className === 'page'", timeout=5000)
     tab.close()
     page.unroute("**/step/2")
     answer_by_pointer(frame, ["two"])
