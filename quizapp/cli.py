@@ -258,11 +258,11 @@ def stats(slug: str | None, days: int | None) -> None:
             raise click.BadParameter(f"no quiz or calculator {slug!r} is being served", param_hint="SLUG")
         slugs = [slug] if slug else [d.slug for d in catalog.all()]
         for name in slugs:
-            f = funnel(get_session(), name, since)
+            f = funnel(get_session(), name, since, catalog.get(name))
             click.echo(f"{name}")
             for stage, count, rate in f.rows():
                 share = f"{rate}%" if rate is not None else ""
-                click.echo(f"  {stage:<22}{count:>8}  {share:>7}")
+                click.echo(f"  {stage:<72}{count:>8}  {share:>7}")
             e = economics(get_session(), name)
             if e.spend or e.customers:
                 def money(v):

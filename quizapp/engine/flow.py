@@ -71,3 +71,14 @@ def first_open_step(quiz: Quiz, answers: dict[str, Any]) -> int | None:
         if not is_answered(q, answers):
             return i
     return None
+
+
+def fixed_steps(quiz: Quiz) -> dict[int, Question]:
+    """Step positions that always show the same question: those before the first conditional one
+    (after it, a position depends on the answers)."""
+    out: dict[int, Question] = {}
+    for position, q in enumerate(quiz.questions, start=1):
+        if q.show_if is not None:
+            break
+        out[position] = q
+    return out

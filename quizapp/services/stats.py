@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from quizapp.engine.flow import fixed_steps
 from quizapp.store.models import Event
 
 
@@ -22,6 +23,7 @@ class Funnel:
     leads: int = 0
     result_views: int = 0
     cta_clicks: int = 0
+    step_labels: dict[int, str] = field(default_factory=dict)  # step -> the question always asked there
 
     @staticmethod
     def rate(part: int, whole: int) -> Decimal | None:
@@ -35,7 +37,11 @@ class Funnel:
                                                       ("starts", self.starts, self.rate(self.starts, self.views))]
         before = self.starts
         for step in sorted(self.steps):
-            out.append((f"answered step {step}", self.steps[step], self.rate(self.steps[step], before)))
+            label = self.step_labels.get(step)
+            if label and len(label) > 48:
+                label = label[:47].rstrip() + "\u2026"
+            name = f"answered step {step}" + (f": {label}" if label else "")
+            out.append((name, self.steps[step], self.rate(self.steps[step], before)))
             before = self.steps[step]
         out.append(("reached the gate", self.gate_views, self.rate(self.gate_views, before)))
         out.append(("opted in", self.leads, self.rate(self.leads, self.gate_views)))
@@ -43,9 +49,12 @@ class Funnel:
         return out
 
 
-def funnel(session: Session, slug: str, since: datetime | None = None) -> Funnel:
-    """Counts distinct responses per stage (views have no response, so they count events)."""
+def funnel(session: Session, slug: str, since: datetime | None = None, definition=None) -> Funnel:
+    """Counts distinct responses per stage (views have no response, so they count events). With the
+    quiz's definition, steps that always ask the same question are labelled with it."""
     f = Funnel(slug)
+    if definition is not None and getattr(definition, "kind", None) == "quiz":
+        f.step_labels = {n: q.text for n, q in fixed_steps(definition).items()}
     where = [Event.quiz_slug == slug]
     if since is not None:
         where.append(Event.created_at >= since)

@@ -119,7 +119,7 @@ def quiz(slug: str):
     db = get_session()
     from quizapp.services.stats import funnel
 
-    f = funnel(db, slug)
+    f = funnel(db, slug, definition=definition)
     return render_template("admin/quiz.html", definition=definition, funnel=f,
                            outcomes=dashboard.outcome_counts(db, slug),
                            recent=dashboard.recent_submissions(db, slug), local_time=local_time, plain=plain,

@@ -16,12 +16,14 @@ def test_funnel_counts_each_stage_and_the_drop_off(client, db, monkeypatch, data
     client.post(url, data={"answer": FUNNEL_PATH["visitors"]})
     client.get("/q/funnel-leak")                       # looked, never started
 
-    f = funnel(db, "funnel-leak")
+    f = funnel(db, "funnel-leak", definition=client.application.extensions["quizapp.catalog"].get("funnel-leak"))
     assert (f.views, f.starts, f.gate_views, f.leads) == (4, 3, 1, 1)
     assert f.steps[1] == 3 and f.steps[2] == 3 and f.steps[3] == 2 and f.steps[10] == 2
     rows = {stage: (count, rate) for stage, count, rate in f.rows()}
     assert rows["starts"] == (3, Decimal("75.0"))
-    assert rows["answered step 3"] == (2, Decimal("66.7"))
+    assert rows["answered step 3: How do most visitors find you?"] == (2, Decimal("66.7"))
+    assert rows["answered step 10"] == (2, Decimal("100.0"))  # after the conditional question: no label
+    assert "answered step 1: Where do most of your visitors come from?" in rows
     assert rows["opted in"] == (1, Decimal("100.0"))
 
     db.rollback()  # end this session's transaction: SQLite lets one transaction at a time hold the lock
