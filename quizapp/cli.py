@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -231,8 +230,10 @@ def leads_export(slug: str | None, fmt: str, output) -> None:
             raise click.BadParameter(f"no quiz or calculator {slug!r} is being served", param_hint="--quiz")
         rows = submission_rows(get_session(), slug)
     if fmt == "json":
-        json.dump(rows, output, indent=2, default=str)
-        output.write("\n")
+        # A JSON array, one submission per line; numbers exact (quizapp.jsontext), never through a float.
+        from quizapp.jsontext import encode
+
+        output.write("[\n" + ",\n".join(encode(row) for row in rows) + ("\n]\n" if rows else "]\n"))
         return
     writer = csv.DictWriter(output, fieldnames=CSV_FIELDS)
     writer.writeheader()

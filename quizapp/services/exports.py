@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -18,14 +16,6 @@ CSV_FIELDS = ["submitted_at", "quiz", "email", "first_name", "outcome", "score",
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def json_number(value: Decimal | None):
-    """A Decimal as a JSON number when a float carries it exactly (scores, percents), else its text."""
-    if value is None:
-        return None
-    as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else plain(value)
-
-
 def csv_cell(value) -> str:
     """Text safe to open in a spreadsheet: no control characters, and a leading '=', '+', '-', '@' made
     literal with a quote, so a visitor's name can't become a formula."""
@@ -38,12 +28,13 @@ def csv_row(row: dict) -> dict:
     values = "; ".join(f"{name}={v.get('display', v.get('value')) if isinstance(v, dict) else v}"
                        for name, v in (row["values"] or {}).items())
     out = {key: csv_cell(row.get(key)) for key in CSV_FIELDS if key not in NUMERIC}
-    out.update({key: "" if row.get(key) is None else plain(Decimal(str(row[key]))) for key in NUMERIC})
+    out.update({key: "" if row.get(key) is None else plain(row[key]) for key in NUMERIC})
     out.update(tags=csv_cell(" ".join(row["tags"])), answers=csv_cell(answers), values=csv_cell(values))
     return out
 
 
 def submission_rows(session: Session, slug: str | None = None) -> list[dict]:
+    """One dict per submission; numbers stay Decimals (write JSON with quizapp.jsontext.encode)."""
     query = (select(Submission).options(joinedload(Submission.lead), joinedload(Submission.response))
              .order_by(Submission.id))
     if slug:
@@ -53,9 +44,9 @@ def submission_rows(session: Session, slug: str | None = None) -> list[dict]:
         source = s.response.source or {}
         rows.append({
             "submitted_at": s.created_at.isoformat(), "quiz": s.quiz_slug, "email": s.lead.email,
-            "first_name": s.first_name, "outcome": s.outcome, "score": json_number(s.score),
-            "max_score": json_number(s.max_score), "percent": json_number(s.percent), "tier": s.tier,
-            "lead_score": json_number(s.lead_score), "tags": list(s.tags), "consent": s.consent_text or "",
+            "first_name": s.first_name, "outcome": s.outcome, "score": s.score,
+            "max_score": s.max_score, "percent": s.percent, "tier": s.tier,
+            "lead_score": s.lead_score, "tags": list(s.tags), "consent": s.consent_text or "",
             "consent_at": s.consent_at.isoformat() if s.consent_at else None,
             "answers": s.answers, "values": s.values,
             **{k: source.get(k, "") for k in ("utm_source", "utm_medium", "utm_campaign", "referrer", "page")},
