@@ -7,7 +7,8 @@ from flask import Flask
 from quizapp.config import PROJECT_ROOT, load_config
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def configured(test_config: dict | None = None) -> Flask:
+    """The Flask object with its configuration read, and nothing started (no database, no catalog)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -15,6 +16,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, test_config)
+    return app
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = configured(test_config)
 
     from quizapp import store
 

@@ -122,14 +122,13 @@ def _shown(path: Path) -> str:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
     """Check definition files (default: the quizzes folder). Exits 1 on any error."""
-    from quizapp.config import Defaults
+    from quizapp import configured
     from quizapp.definitions import Problem, load_file
-    from quizapp.delivery import destinations_for
-    from quizapp.delivery.config import DestinationsError, check_definition
+    from quizapp.delivery.config import DestinationsError, check_definition, load_destinations
 
+    config = configured().config
     if not paths:
-        folder = Path(os.environ.get("QUIZAPP_QUIZZES_DIR", Defaults.QUIZZES_DIR))
-        paths = (folder,)
+        paths = (Path(config["QUIZZES_DIR"]),)
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -139,9 +138,7 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
     errors = warnings = 0
     destinations = None
     try:
-        app = _app()
-        destinations = destinations_for(app)
-        app.extensions["quizapp.engine"].dispose()
+        destinations = load_destinations(config.get("DESTINATIONS_FILE"))
     except DestinationsError as err:
         for line in err.problems:
             click.echo(_as_error(line))
