@@ -7,6 +7,7 @@ Adding a type means one class here, one partial template ``templates/questions/_
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -37,13 +38,13 @@ class ParseError(ValueError):
     """A visitor's answer that can't be accepted; the message is shown beside the question."""
 
 
-class QuestionType:
+class QuestionType(ABC):
     name: ClassVar[str]
     schema_fields: ClassVar[dict[str, fields.Field]] = {}
 
+    @abstractmethod
     def parse(self, q: Question, raw: list[str]) -> Any:
         """Turn submitted form values into the stored answer, or raise ParseError."""
-        raise NotImplementedError
 
     def contribution(self, q: Question, value: Any) -> Contribution:
         return Contribution()

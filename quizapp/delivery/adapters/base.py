@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -101,7 +102,7 @@ class Registry:
 registry = Registry()
 
 
-class Adapter:
+class Adapter(ABC):
     """One destination type. Subclasses set ``type``, ``Settings`` and ``deliver``."""
 
     type: ClassVar[str]
@@ -119,12 +120,15 @@ class Adapter:
         self.http = http
         self.cache = cache
 
+    @abstractmethod
     def deliver(self, message: Message, steps: Steps) -> None:
-        raise NotImplementedError
+        """Do the platform's steps for one message, recording each finished one in ``steps``."""
 
     def check_config(self) -> None:
         """Raise ConfigProblem for what would pause this destination at its first send, found without
-        calling the platform (a malformed secret); `quizapp deliveries check` reports it beforehand."""
+        calling the platform (a malformed secret); `quizapp deliveries check` reports it beforehand.
+        Most platforms have nothing to check offline; those that do override this."""
+        return None
 
     def secret(self, setting: str) -> str:
         name = self.settings.get(setting)
